@@ -1,0 +1,36 @@
+import { InputError, type Problem } from '../errors.js';
+import { parseYamlFile } from '../parse/parse-yaml.js';
+import { validateConfig, type Config, type ServiceInput } from '../validate/validate-config.js';
+import { readInputs } from './read-inputs.js';
+
+export interface Loaded {
+  config: Config;
+  warnings: Problem[];
+}
+
+/** read → parse → validate. Throws InputError carrying every problem found. */
+export async function loadConfig(opts: { config?: string; confD: string }): Promise<Loaded> {
+  const inputs = await readInputs(opts);
+  const problems: Problem[] = [...inputs.problems];
+
+  let hostInput: Parameters<typeof validateConfig>[0];
+  if (inputs.host) {
+    const r = parseYamlFile(inputs.host.display, inputs.host.text);
+    if (r.ok) hostInput = { parsed: r.parsed, sha256: inputs.host.sha256 };
+    else problems.push(...r.problems);
+  }
+  const serviceInputs: ServiceInput[] = [];
+  for (const s of inputs.services) {
+    const r = parseYamlFile(s.file.display, s.file.text);
+    if (r.ok) serviceInputs.push({ name: s.name, parsed: r.parsed, sha256: s.file.sha256 });
+    else problems.push(...r.problems);
+  }
+  if (inputs.host && !hostInput) {
+    // gen-fw.yaml did not parse; validating services against defaults would give misleading messages.
+    throw new InputError(problems);
+  }
+  const v = validateConfig(hostInput, serviceInputs);
+  problems.push(...v.problems);
+  if (problems.length > 0 || !v.config) throw new InputError(problems);
+  return { config: v.config, warnings: v.warnings };
+}

@@ -1,0 +1,48 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Problem } from '../errors.js';
+import type { NamedSet } from '../model/compile-ruleset.js';
+import type { HostConfig } from '../validate/schema.js';
+import { ValueError, parseAddress, type Address } from '../validate/values.js';
+import { displayPath } from './read-inputs.js';
+
+/** Read every `sets:` file: one address or CIDR a line, `#` comments and blank lines allowed. */
+export async function readSets(
+  host: HostConfig,
+  configPath: string | undefined,
+): Promise<{ sets: Map<string, NamedSet>; problems: Problem[] }> {
+  const base = configPath ? dirname(resolve(configPath)) : process.cwd();
+  const sets = new Map<string, NamedSet>();
+  const problems: Problem[] = [];
+  for (const [name, def] of Object.entries(host.sets).sort(([a], [b]) => a.localeCompare(b))) {
+    const path = resolve(base, def.file);
+    const file = displayPath(path);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      problems.push({ file, key: `sets.${name}.file`, message: code === 'ENOENT' ? 'no such file' : `cannot read: ${(e as Error).message}` });
+      continue;
+    }
+    const addresses: Address[] = [];
+    const seen = new Set<string>();
+    text.split('\n').forEach((raw, i) => {
+      const line = raw.replace(/#.*/, '').trim();
+      if (!line) return;
+      try {
+        const a = parseAddress(line);
+        if (!host.ipv6 && a.family === 6) throw new ValueError(`${a.text} is an IPv6 address but gen-fw.yaml says ipv6: false`);
+        if (!seen.has(a.text)) {
+          seen.add(a.text);
+          addresses.push(a);
+        }
+      } catch (e) {
+        if (!(e instanceof ValueError)) throw e;
+        problems.push({ file, line: i + 1, col: 1, message: e.message });
+      }
+    });
+    sets.set(name, { origin: file, addresses });
+  }
+  return { sets, problems };
+}

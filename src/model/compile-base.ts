@@ -1,0 +1,209 @@
+import type { HostConfig } from '../validate/schema.js';
+import type { AddressSpec, Family } from '../validate/values.js';
+import { CHAIN, METADATA } from './chains.js';
+import { compileRule, ruleFamilies, type RuleSpec, type SetRegistry } from './compile-rule.js';
+import { dropTarget } from './compile-service.js';
+import type { BaseRuleset, ChainRef, IptRule, Jump, Policy, Section } from './types.js';
+
+const ACCEPT = ['-j', 'ACCEPT'];
+
+/** ICMPv6 that RFC 4890 says must not be dropped; ND is never admitted by conntrack (it is INVALID). */
+const ICMPV6_IN: { type: string; extra?: string[]; note: string }[] = [
+  { type: 'destination-unreachable', note: 'errors' },
+  { type: 'packet-too-big', note: 'path MTU discovery' },
+  { type: 'time-exceeded', note: 'errors' },
+  { type: 'parameter-problem', note: 'errors' },
+  { type: 'router-advertisement', extra: ['-m', 'hl', '--hl-eq', '255'], note: 'SLAAC' },
+  { type: 'neighbour-solicitation', extra: ['-m', 'hl', '--hl-eq', '255'], note: 'neighbour discovery' },
+  { type: 'neighbour-advertisement', extra: ['-m', 'hl', '--hl-eq', '255'], note: 'neighbour discovery' },
+  { type: '141', extra: ['-m', 'hl', '--hl-eq', '255'], note: 'inverse ND' },
+  { type: '142', extra: ['-m', 'hl', '--hl-eq', '255'], note: 'inverse ND' },
+  { type: '130', extra: ['-s', 'fe80::/10'], note: 'MLD query' },
+  { type: '131', extra: ['-s', 'fe80::/10'], note: 'MLD report' },
+  { type: '132', extra: ['-s', 'fe80::/10'], note: 'MLD done' },
+  { type: '143', extra: ['-s', 'fe80::/10'], note: 'MLDv2 report' },
+];
+const ICMPV6_OUT: { type: string; extra?: string[] }[] = [
+  { type: 'destination-unreachable' },
+  { type: 'packet-too-big' },
+  { type: 'time-exceeded' },
+  { type: 'parameter-problem' },
+  { type: 'router-solicitation', extra: ['-m', 'hl', '--hl-eq', '255'] },
+  { type: 'neighbour-solicitation', extra: ['-m', 'hl', '--hl-eq', '255'] },
+  { type: 'neighbour-advertisement', extra: ['-m', 'hl', '--hl-eq', '255'] },
+  { type: '130' },
+  { type: '131' },
+  { type: '132' },
+  { type: '143' },
+];
+
+class Builder {
+  readonly sections: Section[] = [];
+  constructor(
+    readonly host: HostConfig,
+    readonly sets: SetRegistry,
+  ) {}
+
+  /** A literal rule in the given families. */
+  raw(title: string, chain: string, fams: Family[], args: string[], comment: string): void {
+    const j = args.indexOf('-j');
+    const tagged = [...args.slice(0, j), '-m', 'comment', '--comment', `gen-fw: ${comment}`, ...args.slice(j)];
+    const rules: IptRule[] = fams.map((family) => ({ family, table: 'filter', chain, args: tagged }));
+    this.add(title, rules);
+  }
+
+  /** A rule through the same compiler as services (address families, sets, rate limits). */
+  rule(title: string, spec: Omit<RuleSpec, 'comment'> & { comment: string }, onlyFamilies?: Family[]): void {
+    let fams = ruleFamilies(spec, this.host.ipv6);
+    if (onlyFamilies) fams = fams.filter((f) => onlyFamilies.includes(f));
+    this.add(title, compileRule({ ...spec, comment: `gen-fw: ${spec.comment}` }, fams, this.sets));
+  }
+
+  add(title: string, rules: IptRule[]): void {
+    if (rules.length === 0) return;
+    const last = this.sections[this.sections.length - 1];
+    if (last && last.title === title) last.rules.push(...rules);
+    else this.sections.push({ title, rules });
+  }
+}
+
+function servers(value: boolean | AddressSpec): AddressSpec | undefined {
+  return typeof value === 'object' ? value : undefined;
+}
+
+export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
+  const families: Family[] = host.ipv6 ? [4, 6] : [4];
+  // With ipv6: false, ip6tables still gets the policies and loopback: IPv6 off means IPv6 closed.
+  const policyFamilies: Family[] = [4, 6];
+  const policies: Policy[] = [];
+  for (const family of policyFamilies) {
+    policies.push({ family, chain: 'INPUT', policy: host.policy.input === 'drop' ? 'DROP' : 'ACCEPT' });
+    policies.push({ family, chain: 'FORWARD', policy: host.policy.forward === 'drop' ? 'DROP' : 'ACCEPT' });
+    policies.push({ family, chain: 'OUTPUT', policy: host.policy.output === 'drop' ? 'DROP' : 'ACCEPT' });
+  }
+
+  const chains: ChainRef[] = [];
+  const jumps: Jump[] = [];
+  for (const family of policyFamilies) {
+    const names: string[] = [CHAIN.input, CHAIN.inputRules, CHAIN.output, CHAIN.outputRules, CHAIN.forward, CHAIN.forwardRules];
+    if (host.logging.dropped) names.push(CHAIN.drop);
+    if (host.final === 'reject') names.push(CHAIN.reject);
+    for (const name of names) chains.push({ family, table: 'filter', name });
+    jumps.push({ family, table: 'filter', from: 'INPUT', to: CHAIN.input });
+    jumps.push({ family, table: 'filter', from: 'OUTPUT', to: CHAIN.output });
+    jumps.push({ family, table: 'filter', from: 'FORWARD', to: CHAIN.forward });
+  }
+
+  const b = new Builder(host, sets);
+  const lo: Family[] = [4, 6];
+  const all: Family[] = families;
+
+  // --- the shared drop and reject chains
+  if (host.logging.dropped) {
+    const log = ['-m', 'limit', '--limit', host.logging.limit, '-j', 'LOG', '--log-prefix', host.logging.prefix, '--log-level', String(host.logging.level)];
+    b.add(`${CHAIN.drop}: log (at most ${host.logging.limit}), then drop`, lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.drop, args: log })));
+    b.add(`${CHAIN.drop}: log (at most ${host.logging.limit}), then drop`, lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.drop, args: ['-j', 'DROP'] })));
+  }
+  if (host.final === 'reject') {
+    const title = `${CHAIN.reject}: ${host.logging.dropped ? 'log, then ' : ''}refuse (TCP reset, ICMP port unreachable)`;
+    for (const family of lo) {
+      const rules: IptRule[] = [];
+      if (host.logging.dropped) {
+        rules.push({ family, table: 'filter', chain: CHAIN.reject, args: ['-m', 'limit', '--limit', host.logging.limit, '-j', 'LOG', '--log-prefix', host.logging.prefix, '--log-level', String(host.logging.level)] });
+      }
+      rules.push({ family, table: 'filter', chain: CHAIN.reject, args: ['-p', 'tcp', '-j', 'REJECT', '--reject-with', 'tcp-reset'] });
+      rules.push({ family, table: 'filter', chain: CHAIN.reject, args: ['-j', 'REJECT', '--reject-with', family === 4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable'] });
+      b.add(title, rules);
+    }
+  }
+
+  // --- INPUT
+  if (host.loopback) b.raw('INPUT: loopback', CHAIN.input, lo, ['-i', 'lo', ...ACCEPT], 'loopback');
+  if (host.deny.source) {
+    b.rule('INPUT: deny list, before anything is allowed (SSH included)', {
+      chain: CHAIN.input,
+      proto: 'all',
+      source: host.deny.source,
+      target: dropTarget(host),
+      comment: 'deny',
+    });
+  }
+  if (host.ipv6) {
+    for (const t of ICMPV6_IN) {
+      b.raw('INPUT: ICMPv6 that IPv6 cannot live without (RFC 4890); conntrack never admits ND', CHAIN.input, [6], ['-p', 'ipv6-icmp', '--icmpv6-type', t.type, ...(t.extra ?? []), ...ACCEPT], `icmpv6 ${t.note}`);
+    }
+  }
+  if (host.conntrack.invalid) b.raw('INPUT: conntrack', CHAIN.input, all, ['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'], 'invalid');
+  if (host.conntrack.established) b.raw('INPUT: conntrack', CHAIN.input, all, ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT], 'established');
+  if (host.ssh) {
+    const ssh = host.ssh;
+    b.rule(`INPUT: SSH on ${ssh.port.from}${ssh.rate_limit ? `, at most ${ssh.rate_limit.hits} new connections per source per ${ssh.rate_limit.seconds}s` : ''}`, {
+      chain: CHAIN.input,
+      inInterface: ssh.interface,
+      proto: 'tcp',
+      dport: [ssh.port],
+      source: ssh.source,
+      target: ACCEPT,
+      rateLimit: ssh.rate_limit ? { ...ssh.rate_limit, name: 'gfw-ssh', overTarget: dropTarget(host) } : undefined,
+      comment: 'ssh',
+    });
+  }
+  if (host.icmp.echo_request === 'accept') {
+    b.raw('INPUT: ping', CHAIN.input, [4], ['-p', 'icmp', '--icmp-type', 'echo-request', ...ACCEPT], 'ping');
+    b.raw('INPUT: ping', CHAIN.input, [6], ['-p', 'ipv6-icmp', '--icmpv6-type', 'echo-request', ...ACCEPT], 'ping');
+  }
+  if (host.dhcp) {
+    b.raw('INPUT: DHCP client (replies may be broadcast, which conntrack does not match)', CHAIN.input, [4], ['-p', 'udp', '--sport', '67', '--dport', '68', ...ACCEPT], 'dhcp');
+    b.raw('INPUT: DHCP client (replies may be broadcast, which conntrack does not match)', CHAIN.input, [6], ['-s', 'fe80::/10', '-p', 'udp', '--sport', '547', '--dport', '546', ...ACCEPT], 'dhcpv6');
+  }
+  b.raw('INPUT: the services (iptables_conf.d)', CHAIN.input, lo, ['-j', CHAIN.inputRules], 'services');
+  if (host.policy.input === 'drop') {
+    const final = host.final === 'reject' ? ['-j', CHAIN.reject] : dropTarget(host);
+    b.raw(`INPUT: everything else is ${host.final === 'reject' ? 'refused' : 'dropped'}${host.logging.dropped ? ' and logged' : ''}`, CHAIN.input, lo, final, 'final');
+  }
+
+  // --- OUTPUT
+  if (host.loopback) b.raw('OUTPUT: loopback', CHAIN.output, lo, ['-o', 'lo', ...ACCEPT], 'loopback');
+  if (host.ipv6) {
+    for (const t of ICMPV6_OUT) {
+      b.raw('OUTPUT: ICMPv6 that IPv6 cannot live without (RFC 4890)', CHAIN.output, [6], ['-p', 'ipv6-icmp', '--icmpv6-type', t.type, ...(t.extra ?? []), ...ACCEPT], 'icmpv6');
+    }
+  }
+  if (host.conntrack.invalid) b.raw('OUTPUT: conntrack', CHAIN.output, all, ['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'], 'invalid');
+  if (host.conntrack.established) b.raw('OUTPUT: conntrack', CHAIN.output, all, ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT], 'established');
+  for (const family of all) {
+    const addr = METADATA[family];
+    const title = `OUTPUT: cloud metadata service (${host.metadata})`;
+    if (host.metadata === 'root-only') {
+      b.raw(title, CHAIN.output, [family], ['-d', addr, '-m', 'owner', '--uid-owner', '0', ...ACCEPT], 'metadata for root');
+      b.raw(title, CHAIN.output, [family], ['-d', addr, ...dropTarget(host)], 'metadata for others');
+    } else if (host.metadata === 'allow') {
+      b.raw(title, CHAIN.output, [family], ['-d', addr, ...ACCEPT], 'metadata');
+    } else {
+      b.raw(title, CHAIN.output, [family], ['-d', addr, ...dropTarget(host)], 'metadata blocked');
+    }
+  }
+  if (host.dns) {
+    for (const proto of ['udp', 'tcp'] as const) {
+      b.rule('OUTPUT: DNS', { chain: CHAIN.output, proto, dport: [{ from: 53, to: 53 }], destination: servers(host.dns), target: ACCEPT, comment: 'dns' });
+    }
+  }
+  if (host.ntp) {
+    b.rule('OUTPUT: NTP', { chain: CHAIN.output, proto: 'udp', dport: [{ from: 123, to: 123 }], destination: servers(host.ntp), target: ACCEPT, comment: 'ntp' });
+  }
+  if (host.dhcp) {
+    b.raw('OUTPUT: DHCP client', CHAIN.output, [4], ['-p', 'udp', '--sport', '68', '--dport', '67', ...ACCEPT], 'dhcp');
+    b.raw('OUTPUT: DHCP client', CHAIN.output, [6], ['-p', 'udp', '--sport', '546', '--dport', '547', ...ACCEPT], 'dhcpv6');
+  }
+  b.raw('OUTPUT: the services (iptables_conf.d)', CHAIN.output, lo, ['-j', CHAIN.outputRules], 'services');
+  if (host.policy.output === 'drop') {
+    b.raw(`OUTPUT: everything else is dropped${host.logging.dropped ? ' and logged' : ''}`, CHAIN.output, lo, dropTarget(host), 'final');
+  }
+
+  // --- FORWARD: no final rule here: Docker and Kubernetes append theirs after ours; the policy decides.
+  if (host.conntrack.established) b.raw('FORWARD: conntrack', CHAIN.forward, all, ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT], 'established');
+  b.raw('FORWARD: the services (iptables_conf.d)', CHAIN.forward, lo, ['-j', CHAIN.forwardRules], 'services');
+
+  return { families: policyFamilies, policies, chains, jumps, sections: b.sections };
+}
+

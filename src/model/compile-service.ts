@@ -1,0 +1,64 @@
+import type { HostConfig } from '../validate/schema.js';
+import type { Service } from '../validate/validate-config.js';
+import { CHAIN } from './chains.js';
+import { actionTarget, compileRule, ruleFamilies, type RuleSpec, type SetRegistry } from './compile-rule.js';
+import type { FragmentModel, Section } from './types.js';
+
+const DIRECTION_CHAIN = {
+  in: CHAIN.inputRules,
+  out: CHAIN.outputRules,
+  forward: CHAIN.forwardRules,
+  docker: CHAIN.dockerUser,
+} as const;
+
+/** What an over-the-limit or dropped packet gets: the shared log-and-drop chain when logging is on. */
+export function dropTarget(host: HostConfig): string[] {
+  return host.logging.dropped ? ['-j', CHAIN.drop] : ['-j', 'DROP'];
+}
+
+function describe(rule: Service['rules'][number]): string {
+  const parts: string[] = [rule.action, rule.direction];
+  if (rule.proto !== 'all') parts.push(rule.proto);
+  if (rule.dport) parts.push(`dport ${rule.dport.map((p) => (p.from === p.to ? p.from : `${p.from}:${p.to}`)).join(',')}`);
+  if (rule.sport) parts.push(`sport ${rule.sport.map((p) => (p.from === p.to ? p.from : `${p.from}:${p.to}`)).join(',')}`);
+  if (rule.interface) parts.push(`${rule.direction === 'out' ? 'via' : 'on'} ${rule.interface}`);
+  const addrs = (s: typeof rule.source) =>
+    s ? [...(s.addresses.length > 4 ? [`${s.addresses.length} addresses`] : s.addresses.map((a) => a.text)), ...s.sets.map((n) => '@' + n)].join(', ') : '';
+  if (rule.source) parts.push(`from ${addrs(rule.source)}`);
+  if (rule.destination) parts.push(`to ${addrs(rule.destination)}`);
+  if (rule.rate_limit) parts.push(`at most ${rule.rate_limit.hits} new per ${rule.rate_limit.seconds}s per source`);
+  return parts.join(' ');
+}
+
+function logSpec(log: true | { prefix?: string; limit?: string; level?: number }, service: string, host: HostConfig) {
+  const own = log === true ? {} : log;
+  return { prefix: own.prefix ?? `${service}: `, limit: own.limit ?? host.logging.limit, level: own.level ?? host.logging.level };
+}
+
+export function compileService(service: Service, host: HostConfig, sets: SetRegistry): FragmentModel {
+  const sections: Section[] = service.rules.map((rule, i) => {
+    const comment = rule.comment ? `${service.name}: ${rule.comment}` : service.name;
+    const spec: RuleSpec = {
+      chain: DIRECTION_CHAIN[rule.direction],
+      inInterface: rule.direction !== 'out' ? rule.interface : undefined,
+      outInterface: rule.direction === 'out' ? rule.interface : undefined,
+      proto: rule.proto,
+      dport: rule.dport,
+      sport: rule.sport,
+      originalDport: rule.direction === 'docker',
+      source: rule.source,
+      destination: rule.destination,
+      target: actionTarget(rule.action, rule.proto),
+      log: rule.log ? logSpec(rule.log, service.name, host) : undefined,
+      rateLimit: rule.rate_limit
+        ? { ...rule.rate_limit, name: `gfw-${service.name}-${i}`, overTarget: dropTarget(host) }
+        : undefined,
+      comment,
+    };
+    return {
+      title: `rules[${i}]: ${describe(rule)}${rule.comment ? ` (${rule.comment})` : ''}`,
+      rules: compileRule(spec, ruleFamilies(spec, host.ipv6), sets),
+    };
+  });
+  return { service: service.name, file: service.file, sha256: service.sha256, description: service.description, sections };
+}

@@ -1,0 +1,101 @@
+import { join } from 'node:path';
+import type { Config } from '../validate/validate-config.js';
+import type { Ruleset, Policy, ChainRef } from '../model/types.js';
+import { sha256 } from '../load/read-inputs.js';
+import { version } from '../version.js';
+import type { Template } from './handlebars.js';
+
+export interface BundleFile {
+  content: string;
+  mode: number;
+}
+
+/** The bundle as files in memory, keyed by path relative to the bundle root, sorted. */
+export type Bundle = Map<string, BundleFile>;
+
+/** Chain-name globs to an awk ERE (the characters allowed in globs need no other escaping). */
+export function globsToRegex(globs: readonly string[]): string {
+  if (globs.length === 0) return '^$';
+  return `^(${globs.map((g) => g.replace(/\./g, '[.]').replace(/\*/g, '.*').replace(/\?/g, '.')).join('|')})$`;
+}
+
+function cmd(family: 4 | 6): string {
+  return family === 4 ? 'iptables' : 'ip6tables';
+}
+
+export function renderBundle(config: Config, ruleset: Ruleset, templates: ReadonlyMap<string, Template>): Bundle {
+  const use = (name: string): Template => {
+    const t = templates.get(name);
+    if (!t) throw new Error(`template ${name}.hbs is missing`);
+    return t;
+  };
+  const host = config.host;
+  const hostInput = config.hostFile ? [config.hostFile] : [{ file: '(built-in host defaults)', sha256: sha256('') }];
+  const allInputs = [...hostInput, ...config.services.map((s) => ({ file: s.file, sha256: s.sha256 }))];
+  const root = (p: string) => join('rootfs', p);
+  const files: [string, BundleFile][] = [];
+  const owned = ['GFW-.*', ...(host.docker.enabled ? ['DOCKER-USER'] : [])];
+
+  files.push([
+    root(join(host.install_dir, 'iptables-init')),
+    {
+      mode: 0o755,
+      content: use('iptables-init')({
+        version,
+        what: 'the master firewall script (iptables-init)',
+        inputs: allInputs,
+        ignoreGlobs: host.drift_check.ignore_chains.join(' ') || '(none)',
+        ignoreRegex: globsToRegex(host.drift_check.ignore_chains),
+        ownedRegex: `^(${owned.join('|')})$`,
+        policies: ruleset.base.policies.map((p: Policy) => ({ ...p, cmd: cmd(p.family) })),
+        chains: ruleset.base.chains.map((c: ChainRef) => ({ ...c, cmd: cmd(c.family), table: c.table === 'filter' ? '' : c.table })),
+        jumps: ruleset.base.jumps,
+        sections: ruleset.base.sections,
+      }),
+    },
+  ]);
+
+  for (const fragment of ruleset.fragments) {
+    const fileName = `iptables_${fragment.service}.sh`;
+    files.push([
+      root(join(host.install_dir, 'iptables_conf.d', fileName)),
+      {
+        mode: 0o755,
+        content: use('fragment.sh')({
+          version,
+          what: `the fragment for service ${fragment.service}`,
+          inputs: [{ file: fragment.file, sha256: fragment.sha256 }],
+          service: fragment.service,
+          description: fragment.description ?? '',
+          fileName,
+          sections: fragment.sections,
+        }),
+      },
+    ]);
+  }
+
+  if (host.persistence.pre_up) {
+    files.push([
+      root('etc/network/if-pre-up.d/iptables-pre-up'),
+      { mode: 0o755, content: use('iptables-pre-up')({ version, what: 'the ifupdown pre-up restore hook', inputs: hostInput }) },
+    ]);
+  }
+  if (host.persistence.iptables_persistent) {
+    files.push([
+      'debconf-selections',
+      { mode: 0o644, content: use('debconf-selections')({ version, what: 'debconf answers for iptables-persistent', inputs: hostInput }) },
+    ]);
+  }
+
+  files.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const manifest = {
+    generator: `gen-fw ${version}`,
+    install_dir: host.install_dir,
+    inputs: allInputs,
+    services: ruleset.fragments.map((f) => f.service),
+    sets: ruleset.sets.map((s) => ({ name: s.name, family: `ipv${s.family}`, members: s.members.length, origin: s.origin })),
+    files: files.map(([path, f]) => ({ path, mode: f.mode.toString(8).padStart(4, '0'), sha256: sha256(f.content) })),
+  };
+  files.push(['manifest.json', { mode: 0o644, content: JSON.stringify(manifest, null, 2) + '\n' }]);
+  return new Map(files);
+}

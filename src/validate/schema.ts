@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import {
+  ValueError,
+  parseAbsolutePath,
+  parseAddressSpec,
+  parseChainGlob,
+  parseInterface,
+  parseLimit,
+  parsePort,
+  parsePortList,
+  parseRelativeFile,
+  parseRuleText,
+  parseSchedule,
+  SET_NAME_RE,
+} from './values.js';
+
+/** A zod type backed by one of our value parsers (which throw ValueError with a message for people). */
+function typed<T>(parse: (v: unknown) => T) {
+  return z.unknown().transform((v, ctx): T => {
+    try {
+      return parse(v);
+    } catch (e) {
+      if (!(e instanceof ValueError)) throw e;
+      ctx.addIssue({ code: 'custom', message: e.message });
+      return z.NEVER;
+    }
+  });
+}
+
+const port = typed(parsePort);
+const portList = typed(parsePortList);
+const addressSpec = typed(parseAddressSpec);
+const iface = typed(parseInterface);
+const limit = typed(parseLimit);
+const absPath = typed(parseAbsolutePath);
+const chainGlob = typed(parseChainGlob);
+
+// Kernel limits: LOG prefixes are 29 bytes, rule comments 255.
+export const LOG_PREFIX_MAX = 29;
+const logPrefix = typed((v) => parseRuleText(v, LOG_PREFIX_MAX, 'log prefix'));
+const comment = typed((v) => parseRuleText(v, 200, 'comment'));
+const description = typed((v) => parseRuleText(v, 500, 'description'));
+
+const rateLimit = z.strictObject({
+  // xt_recent remembers at most 20 packets per address by default, and the check counts the current one.
+  hits: z.number().int().min(1).max(19),
+  seconds: z.number().int().min(1).max(86400),
+});
+
+const onOff = <T extends z.ZodType>(inner: T) => z.union([z.literal(false), inner]);
+
+/** Boolean, or a list of server addresses (dns, ntp). */
+const serversOrBool = z.union([z.boolean(), addressSpec]);
+
+const logSettings = z.strictObject({
+  prefix: logPrefix.optional(),
+  limit: limit.optional(),
+  level: z.number().int().min(0).max(7).optional(),
+});
+
+export const ruleSchema = z.strictObject({
+  direction: z.enum(['in', 'out', 'forward', 'docker']),
+  proto: z.enum(['tcp', 'udp', 'icmp', 'ipv6-icmp', 'all']).default('all'),
+  dport: portList.optional(),
+  sport: portList.optional(),
+  interface: iface.optional(),
+  source: addressSpec.optional(),
+  destination: addressSpec.optional(),
+  action: z.enum(['accept', 'drop', 'reject']).default('accept'),
+  log: z.union([z.boolean(), logSettings]).default(false),
+  rate_limit: rateLimit.optional(),
+  comment: comment.optional(),
+});
+
+export const serviceSchema = z.strictObject({
+  description: description.optional(),
+  rules: z.array(ruleSchema).default([]),
+});
+
+const policyValue = z.enum(['accept', 'drop'], {
+  error: 'must be "accept" or "drop" (the kernel has no reject policy; see "final: reject")',
+});
+
+export const hostSchema = z.strictObject({
+  install_dir: absPath.default('/opt/sbin'),
+  ipv6: z.boolean().default(true),
+  policy: z
+    .strictObject({
+      input: policyValue.default('drop'),
+      forward: policyValue.default('drop'),
+      output: policyValue.default('drop'),
+    })
+    .prefault({}),
+  loopback: z.boolean().default(true),
+  conntrack: z
+    .strictObject({
+      established: z.union([z.literal('accept'), z.literal(false)]).default('accept'),
+      invalid: z.union([z.literal('drop'), z.literal(false)]).default('drop'),
+    })
+    .prefault({}),
+  icmp: z.strictObject({ echo_request: z.enum(['accept', 'drop']).default('accept') }).prefault({}),
+  deny: z.strictObject({ source: addressSpec.optional() }).prefault({}),
+  ssh: onOff(
+    z.strictObject({
+      port: port.prefault(22),
+      source: addressSpec.prefault(['0.0.0.0/0', '::/0']),
+      interface: iface.optional(),
+      rate_limit: onOff(rateLimit).default({ hits: 4, seconds: 60 }),
+    }),
+  ).prefault({}),
+  dns: serversOrBool.default(true),
+  ntp: serversOrBool.default(true),
+  dhcp: z.boolean().default(true),
+  metadata: z.enum(['root-only', 'allow', 'block']).default('root-only'),
+  final: z.enum(['drop', 'reject']).default('drop'),
+  logging: z
+    .strictObject({
+      dropped: z.boolean().default(true),
+      prefix: logPrefix.default('FW-DROP: '),
+      limit: limit.default('5/minute'),
+      level: z.number().int().min(0).max(7).default(4),
+    })
+    .prefault({}),
+  docker: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      bridge: iface.default('docker0'),
+      block_metadata: z.boolean().default(true),
+    })
+    .prefault({}),
+  kubernetes: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
+  sets: z
+    .record(
+      z.string().regex(SET_NAME_RE, 'set names are letters, digits, "_" and "-", at most 24'),
+      z.strictObject({ file: typed(parseRelativeFile) }),
+    )
+    .default({}),
+  persistence: z
+    .strictObject({
+      iptables_persistent: z.boolean().default(true),
+      pre_up: z.boolean().default(true),
+    })
+    .prefault({}),
+  drift_check: z
+    .strictObject({
+      schedule: typed(parseSchedule).default('*/15 * * * *'),
+      ignore_chains: z.array(chainGlob).default(['DOCKER*', 'KUBE-*', 'CNI-*', 'cali-*']),
+      textfile_dir: z.union([absPath, z.literal(false)]).default('/var/lib/prometheus/node-exporter'),
+    })
+    .prefault({}),
+  allow_no_ssh: z.boolean().default(false),
+});
+
+export type HostConfig = z.output<typeof hostSchema>;
+export type ServiceConfig = z.output<typeof serviceSchema>;
+export type RuleConfig = z.output<typeof ruleSchema>;
+
+/** Every key a schema object accepts, for "did you mean". */
+export function knownKeys(schema: z.ZodType): string[] {
+  const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape;
+  return shape ? Object.keys(shape) : [];
+}

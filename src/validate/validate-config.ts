@@ -1,0 +1,192 @@
+import type { Problem } from '../errors.js';
+import type { ParsedFile } from '../parse/parse-yaml.js';
+import { hostSchema, serviceSchema, type HostConfig, type RuleConfig } from './schema.js';
+import type { AddressSpec, Family } from './values.js';
+import { problemAt, problemsFromZod } from './zod-problems.js';
+
+export const SERVICE_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,21}$/;
+
+export interface SourceFile {
+  /** As shown to people and written into headers, e.g. `conf.d/etcd.yaml`. */
+  file: string;
+  sha256: string;
+}
+
+export interface Service extends SourceFile {
+  name: string;
+  description?: string;
+  rules: RuleConfig[];
+}
+
+export interface Config {
+  host: HostConfig;
+  /** Absent when built-in defaults were used. */
+  hostFile?: SourceFile;
+  services: Service[];
+}
+
+export interface Validated {
+  config?: Config;
+  problems: Problem[];
+  warnings: Problem[];
+}
+
+export interface ServiceInput {
+  name: string;
+  parsed: ParsedFile;
+  sha256: string;
+}
+
+export function validateConfig(
+  hostInput: { parsed: ParsedFile; sha256: string } | undefined,
+  serviceInputs: ServiceInput[],
+): Validated {
+  const problems: Problem[] = [];
+  const warnings: Problem[] = [];
+
+  let host: HostConfig | undefined;
+  if (hostInput) {
+    const r = hostSchema.safeParse(hostInput.parsed.data ?? {});
+    if (r.success) host = r.data;
+    else problems.push(...problemsFromZod(hostInput.parsed, hostSchema, r.error));
+    if (r.success) checkHost(r.data, hostInput.parsed, problems);
+  } else {
+    host = hostSchema.parse({});
+  }
+
+  const services: Service[] = [];
+  for (const input of serviceInputs) {
+    const { parsed } = input;
+    if (!SERVICE_NAME_RE.test(input.name)) {
+      problems.push({
+        file: parsed.file,
+        message: `"${input.name}" is not a service name: the file name must match ^[a-z0-9][a-z0-9_-]{0,21}$ (lower-case letters, digits, "_" and "-")`,
+      });
+      continue;
+    }
+    const r = serviceSchema.safeParse(parsed.data ?? {});
+    if (!r.success) {
+      problems.push(...problemsFromZod(parsed, serviceSchema, r.error));
+      continue;
+    }
+    if (host) r.data.rules.forEach((rule, i) => checkRule(rule, host, parsed, ['rules', i], problems));
+    services.push({ name: input.name, file: parsed.file, sha256: input.sha256, description: r.data.description, rules: r.data.rules });
+  }
+
+  if (host && hostInput) checkLockOut(host, services, hostInput.parsed, problems, warnings);
+  if (host && !hostInput) checkLockOut(host, services, undefined, problems, warnings);
+
+  if (problems.length > 0 || !host) return { problems, warnings };
+  return {
+    config: { host, hostFile: hostInput ? { file: hostInput.parsed.file, sha256: hostInput.sha256 } : undefined, services },
+    problems,
+    warnings,
+  };
+}
+
+function families(spec: AddressSpec | undefined): Set<Family> {
+  const out = new Set<Family>();
+  if (!spec) return out;
+  for (const a of spec.addresses) out.add(a.family);
+  if (spec.sets.length) {
+    out.add(4);
+    out.add(6);
+  }
+  return out;
+}
+
+function checkAddresses(
+  spec: AddressSpec | undefined,
+  host: HostConfig,
+  file: ParsedFile,
+  path: PropertyKey[],
+  problems: Problem[],
+): void {
+  if (!spec) return;
+  if (!host.ipv6) {
+    const v6 = spec.addresses.find((a) => a.family === 6);
+    if (v6) problems.push(problemAt(file, path, `${v6.text} is an IPv6 address but gen-fw.yaml says ipv6: false`));
+  }
+  for (const name of spec.sets) {
+    if (!(name in host.sets)) {
+      const known = Object.keys(host.sets);
+      problems.push(
+        problemAt(file, path, `unknown set "@${name}" (sets are defined under "sets:" in gen-fw.yaml${known.length ? `; known: ${known.map((k) => '@' + k).join(', ')}` : ''})`),
+      );
+    }
+  }
+}
+
+function checkRule(rule: RuleConfig, host: HostConfig, file: ParsedFile, path: PropertyKey[], problems: Problem[]): void {
+  const at = (key: string, message: string) => problems.push(problemAt(file, [...path, key], message));
+  if ((rule.dport || rule.sport) && rule.proto !== 'tcp' && rule.proto !== 'udp') {
+    at(rule.dport ? 'dport' : 'sport', `ports need proto: tcp or proto: udp (proto is ${rule.proto})`);
+  }
+  checkAddresses(rule.source, host, file, [...path, 'source'], problems);
+  checkAddresses(rule.destination, host, file, [...path, 'destination'], problems);
+  const src = families(rule.source);
+  const dst = families(rule.destination);
+  if (src.size && dst.size && ![...src].some((f) => dst.has(f))) {
+    at('destination', 'source and destination are of different address families, so no rule can match both');
+  }
+  const all = new Set([...src, ...dst]);
+  if (rule.proto === 'icmp' && all.size && !all.has(4)) at('proto', 'icmp is IPv4 only; use ipv6-icmp for IPv6 addresses');
+  if (rule.proto === 'ipv6-icmp' && all.size && !all.has(6)) at('proto', 'ipv6-icmp is IPv6 only; use icmp for IPv4 addresses');
+  if (rule.proto === 'ipv6-icmp' && !host.ipv6) at('proto', 'ipv6-icmp needs ipv6: true in gen-fw.yaml');
+  if (rule.rate_limit && rule.direction === 'out') at('rate_limit', 'rate_limit counts connections per source, so it works on in, forward and docker rules only');
+  if (rule.rate_limit && rule.action !== 'accept') at('rate_limit', `rate_limit limits what a rule accepts; this rule's action is ${rule.action}`);
+  if (rule.direction === 'docker' && !host.docker.enabled) at('direction', 'direction: docker needs docker: { enabled: true } in gen-fw.yaml');
+}
+
+function checkHost(host: HostConfig, file: ParsedFile, problems: Problem[]): void {
+  checkAddresses(host.deny.source, host, file, ['deny', 'source'], problems);
+  if (host.ssh) checkAddresses(host.ssh.source, host, file, ['ssh', 'source'], problems);
+  if (typeof host.dns === 'object') checkAddresses(host.dns, host, file, ['dns'], problems);
+  if (typeof host.ntp === 'object') checkAddresses(host.ntp, host, file, ['ntp'], problems);
+  for (const [key, spec] of [['dns', host.dns], ['ntp', host.ntp]] as const) {
+    if (typeof spec === 'object' && spec.sets.length) problems.push(problemAt(file, [key], 'takes addresses, not sets'));
+  }
+}
+
+/** Does any inbound rule accept new TCP connections on the SSH port? */
+function serviceOpensSsh(services: Service[]): boolean {
+  return services.some((s) =>
+    s.rules.some(
+      (r) =>
+        r.direction === 'in' &&
+        r.action === 'accept' &&
+        (r.proto === 'tcp' || r.proto === 'all') &&
+        (!r.dport || r.dport.some((p) => p.from <= 22 && 22 <= p.to)),
+    ),
+  );
+}
+
+function checkLockOut(
+  host: HostConfig,
+  services: Service[],
+  file: ParsedFile | undefined,
+  problems: Problem[],
+  warnings: Problem[],
+): void {
+  const where = (key: string, message: string): Problem =>
+    file ? problemAt(file, [key], message) : { file: '(built-in defaults)', key, message };
+  if (host.policy.input === 'drop' && host.ssh === false && !serviceOpensSsh(services) && !host.allow_no_ssh) {
+    problems.push(
+      where(
+        'ssh',
+        'the inbound policy is drop and nothing lets SSH in: this image would lock you out (configure ssh:, open tcp 22 in a service, or set allow_no_ssh: true if that is what you want)',
+      ),
+    );
+  }
+  if (host.policy.output === 'drop') {
+    if (host.metadata === 'block') {
+      warnings.push(where('metadata', 'metadata: block with an output drop policy: cloud-init cannot fetch SSH keys or user data from 169.254.169.254, so a new instance may be unreachable'));
+    }
+    if (!host.dhcp) {
+      warnings.push(where('dhcp', 'dhcp: false with an output drop policy: the DHCP client cannot renew its lease, and the instance loses its address when the lease ends'));
+    }
+    if (host.dns === false) {
+      warnings.push(where('dns', 'dns: false with an output drop policy: name resolution will fail unless a service opens port 53'));
+    }
+  }
+}

@@ -1,0 +1,172 @@
+import ipaddr from 'ipaddr.js';
+
+/** Typed values: everything that reaches a template has been through one of these. */
+export type Family = 4 | 6;
+export interface Address {
+  family: Family;
+  /** Canonical text: an address, or network/prefix. */
+  text: string;
+  /** True for 0.0.0.0/0 and ::/0. */
+  any: boolean;
+}
+export interface PortRange {
+  from: number;
+  to: number;
+}
+export interface AddressSpec {
+  addresses: Address[];
+  /** Names of ipsets (from `@name`). */
+  sets: string[];
+}
+
+export class ValueError extends Error {}
+
+const PORT_RE = /^(\d{1,5})(?::(\d{1,5}))?$/;
+
+export function parsePort(value: unknown): PortRange {
+  const text = typeof value === 'number' ? String(value) : value;
+  if (typeof text !== 'string') throw new ValueError(`${show(value)} is not a port (a number 1-65535 or a range "from:to")`);
+  const m = PORT_RE.exec(text.trim());
+  if (!m) throw new ValueError(`${show(value)} is not a port (a number 1-65535 or a range "from:to")`);
+  const from = Number(m[1]);
+  const to = m[2] === undefined ? from : Number(m[2]);
+  for (const p of [from, to]) {
+    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new ValueError(`${p} is not a port (1-65535)`);
+  }
+  if (from > to) throw new ValueError(`range ${text} runs backwards (from must not exceed to)`);
+  return { from, to };
+}
+
+export function parsePortList(value: unknown): PortRange[] {
+  const items = Array.isArray(value) ? value : [value];
+  if (items.length === 0) throw new ValueError('an empty list of ports matches nothing; leave the key out instead');
+  return items.map(parsePort);
+}
+
+export function parseAddress(value: unknown): Address {
+  if (typeof value !== 'string') throw new ValueError(`${show(value)} is not an address or CIDR`);
+  const text = value.trim();
+  try {
+    if (text.includes('/')) {
+      const [addr, bits] = ipaddr.parseCIDR(text);
+      const family: Family = addr.kind() === 'ipv4' ? 4 : 6;
+      const network =
+        family === 4
+          ? ipaddr.IPv4.networkAddressFromCIDR(text)
+          : ipaddr.IPv6.networkAddressFromCIDR(text);
+      if (network.toString() !== addr.toString()) {
+        throw new ValueError(
+          `${text} has host bits set (did you mean ${network.toString()}/${bits} or ${addr.toString()}/${family === 4 ? 32 : 128}?)`,
+        );
+      }
+      const full = family === 4 ? 32 : 128;
+      const canonical = bits === full ? addr.toString() : `${addr.toString()}/${bits}`;
+      return { family, text: canonical, any: bits === 0 };
+    }
+    if (!ipaddr.isValid(text)) throw new Error('invalid');
+    const addr = ipaddr.parse(text);
+    if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) {
+      throw new ValueError(`${text} is an IPv4-mapped IPv6 address; write the IPv4 address instead`);
+    }
+    // ipaddr accepts forms like "10.1" and "0x0a000001"; insist on the usual dotted quad.
+    if (addr.kind() === 'ipv4' && !/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) throw new Error('invalid');
+    return { family: addr.kind() === 'ipv4' ? 4 : 6, text: addr.toString(), any: false };
+  } catch (e) {
+    if (e instanceof ValueError) throw e;
+    throw new ValueError(`${show(value)} is not an IPv4/IPv6 address or CIDR`);
+  }
+}
+
+export const SET_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,23}$/;
+
+/** An address, a CIDR, "@set", or a list of them. */
+export function parseAddressSpec(value: unknown): AddressSpec {
+  const items = Array.isArray(value) ? value : [value];
+  if (items.length === 0) throw new ValueError('an empty address list matches nothing; leave the key out instead');
+  const spec: AddressSpec = { addresses: [], sets: [] };
+  for (const item of items) {
+    if (typeof item === 'string' && item.startsWith('@')) {
+      const name = item.slice(1);
+      if (!SET_NAME_RE.test(name)) {
+        throw new ValueError(`${show(item)} is not a set name (letters, digits, "_" and "-", at most 24)`);
+      }
+      if (!spec.sets.includes(name)) spec.sets.push(name);
+    } else {
+      const a = parseAddress(item);
+      if (!spec.addresses.some((b) => b.text === a.text)) spec.addresses.push(a);
+    }
+  }
+  return spec;
+}
+
+// Linux interface names: at most 15 bytes; iptables allows a trailing "+" as a wildcard.
+const IFACE_RE = /^[A-Za-z0-9_][A-Za-z0-9_.:@-]{0,14}\+?$|^\+$/;
+export function parseInterface(value: unknown): string {
+  if (typeof value !== 'string' || !IFACE_RE.test(value)) {
+    throw new ValueError(
+      `${show(value)} is not an interface name (at most 15 of letters, digits, "_.:@-", optionally ending in "+")`,
+    );
+  }
+  return value;
+}
+
+/** Free text that ends up inside a rule (comments, log prefixes): printable, one line. */
+export function parseRuleText(value: unknown, max: number, what: string): string {
+  if (typeof value !== 'string' && typeof value !== 'number') throw new ValueError(`${what} must be text`);
+  const text = String(value);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(text)) throw new ValueError(`${what} must be one line of printable text`);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > max) throw new ValueError(`${what} ${show(text)} is ${bytes} bytes long; the kernel allows at most ${max}`);
+  return text;
+}
+
+const LIMIT_RE = /^([1-9]\d{0,5})\/(second|sec|s|minute|min|m|hour|h|day|d)$/;
+export function parseLimit(value: unknown): string {
+  const m = typeof value === 'string' ? LIMIT_RE.exec(value) : null;
+  if (!m) throw new ValueError(`${show(value)} is not a rate (like "5/min", "10/second", "100/hour")`);
+  const unit = { s: 'second', sec: 'second', second: 'second', m: 'minute', min: 'minute', minute: 'minute', h: 'hour', hour: 'hour', d: 'day', day: 'day' }[m[2] as string];
+  return `${m[1]}/${unit}`;
+}
+
+export function parseAbsolutePath(value: unknown): string {
+  if (typeof value !== 'string' || !/^\/[A-Za-z0-9_.\/-]*$/.test(value) || /(^|\/)\.\.?(\/|$)/.test(value)) {
+    throw new ValueError(`${show(value)} is not an absolute path (letters, digits, "_.-/", no "." or ".." parts)`);
+  }
+  return value.length > 1 ? value.replace(/\/+$/, '') : value;
+}
+
+export function parseRelativeFile(value: unknown): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_.\/-]+$/.test(value) || value.includes('\0')) {
+    throw new ValueError(`${show(value)} is not a file path (letters, digits, "_.-/")`);
+  }
+  return value;
+}
+
+const CRON_FIELD = /^(\*|\d{1,2}(-\d{1,2})?)(\/\d{1,2})?(,(\*|\d{1,2}(-\d{1,2})?)(\/\d{1,2})?)*$/;
+export function parseSchedule(value: unknown): string {
+  if (typeof value === 'string') {
+    if (/^@(hourly|daily|weekly|monthly|yearly|annually|reboot)$/.test(value)) return value;
+    const fields = value.trim().split(/\s+/);
+    if (fields.length === 5 && fields.every((f) => CRON_FIELD.test(f))) return fields.join(' ');
+  }
+  throw new ValueError(`${show(value)} is not a cron schedule (five fields like "*/15 * * * *", or @hourly)`);
+}
+
+/** Chain-name globs for the drift check: iptables chain characters plus "*" and "?". */
+export function parseChainGlob(value: unknown): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_.*?-]{1,28}$/.test(value)) {
+    throw new ValueError(`${show(value)} is not a chain-name glob (letters, digits, "_.-", "*" and "?")`);
+  }
+  return value;
+}
+
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
+  try {
+    const s = JSON.stringify(value);
+    return s === undefined ? String(value) : s.length > 60 ? s.slice(0, 57) + '...' : s;
+  } catch {
+    return String(value);
+  }
+}
