@@ -97,6 +97,7 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
   const b = new Builder(host, sets);
   const lo: Family[] = [4, 6];
   const all: Family[] = families;
+  const v6: Family[] = host.ipv6 ? [6] : [];
 
   // --- the shared drop and reject chains
   if (host.logging.dropped) {
@@ -130,7 +131,7 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
   }
   if (host.ipv6) {
     for (const t of ICMPV6_IN) {
-      b.raw('INPUT: ICMPv6 that IPv6 cannot live without (RFC 4890); conntrack never admits ND', CHAIN.input, [6], ['-p', 'ipv6-icmp', '--icmpv6-type', t.type, ...(t.extra ?? []), ...ACCEPT], `icmpv6 ${t.note}`);
+      b.raw('INPUT: ICMPv6 that IPv6 cannot live without (RFC 4890); conntrack never admits ND', CHAIN.input, v6, ['-p', 'ipv6-icmp', '--icmpv6-type', t.type, ...(t.extra ?? []), ...ACCEPT], `icmpv6 ${t.note}`);
     }
   }
   if (host.conntrack.invalid) b.raw('INPUT: conntrack', CHAIN.input, all, ['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'], 'invalid');
@@ -150,11 +151,11 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
   }
   if (host.icmp.echo_request === 'accept') {
     b.raw('INPUT: ping', CHAIN.input, [4], ['-p', 'icmp', '--icmp-type', 'echo-request', ...ACCEPT], 'ping');
-    b.raw('INPUT: ping', CHAIN.input, [6], ['-p', 'ipv6-icmp', '--icmpv6-type', 'echo-request', ...ACCEPT], 'ping');
+    b.raw('INPUT: ping', CHAIN.input, v6, ['-p', 'ipv6-icmp', '--icmpv6-type', 'echo-request', ...ACCEPT], 'ping');
   }
   if (host.dhcp) {
     b.raw('INPUT: DHCP client (replies may be broadcast, which conntrack does not match)', CHAIN.input, [4], ['-p', 'udp', '--sport', '67', '--dport', '68', ...ACCEPT], 'dhcp');
-    b.raw('INPUT: DHCP client (replies may be broadcast, which conntrack does not match)', CHAIN.input, [6], ['-s', 'fe80::/10', '-p', 'udp', '--sport', '547', '--dport', '546', ...ACCEPT], 'dhcpv6');
+    b.raw('INPUT: DHCP client (replies may be broadcast, which conntrack does not match)', CHAIN.input, v6, ['-s', 'fe80::/10', '-p', 'udp', '--sport', '547', '--dport', '546', ...ACCEPT], 'dhcpv6');
   }
   b.raw('INPUT: the services (iptables_conf.d)', CHAIN.input, lo, ['-j', CHAIN.inputRules], 'services');
   if (host.policy.input === 'drop') {
@@ -166,7 +167,7 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
   if (host.loopback) b.raw('OUTPUT: loopback', CHAIN.output, lo, ['-o', 'lo', ...ACCEPT], 'loopback');
   if (host.ipv6) {
     for (const t of ICMPV6_OUT) {
-      b.raw('OUTPUT: ICMPv6 that IPv6 cannot live without (RFC 4890)', CHAIN.output, [6], ['-p', 'ipv6-icmp', '--icmpv6-type', t.type, ...(t.extra ?? []), ...ACCEPT], 'icmpv6');
+      b.raw('OUTPUT: ICMPv6 that IPv6 cannot live without (RFC 4890)', CHAIN.output, v6, ['-p', 'ipv6-icmp', '--icmpv6-type', t.type, ...(t.extra ?? []), ...ACCEPT], 'icmpv6');
     }
   }
   if (host.conntrack.invalid) b.raw('OUTPUT: conntrack', CHAIN.output, all, ['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'], 'invalid');
@@ -193,7 +194,7 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
   }
   if (host.dhcp) {
     b.raw('OUTPUT: DHCP client', CHAIN.output, [4], ['-p', 'udp', '--sport', '68', '--dport', '67', ...ACCEPT], 'dhcp');
-    b.raw('OUTPUT: DHCP client', CHAIN.output, [6], ['-p', 'udp', '--sport', '546', '--dport', '547', ...ACCEPT], 'dhcpv6');
+    b.raw('OUTPUT: DHCP client', CHAIN.output, v6, ['-p', 'udp', '--sport', '546', '--dport', '547', ...ACCEPT], 'dhcpv6');
   }
   b.raw('OUTPUT: the services (iptables_conf.d)', CHAIN.output, lo, ['-j', CHAIN.outputRules], 'services');
   if (host.policy.output === 'drop') {
