@@ -86,11 +86,13 @@ export class Bench {
   async serve(ns: string, specs: string[]): Promise<void> {
     const p = execa('ip', ['netns', 'exec', ns, process.execPath, probe, 'serve', ...specs], { reject: false, buffer: false });
     this.servers.push(p);
+    let stderr = '';
+    p.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     await new Promise<void>((resolve, reject) => {
       p.stdout?.on('data', (d: Buffer) => {
         if (d.toString().includes('ready')) resolve();
       });
-      p.on('exit', () => reject(new Error(`probe server in ${ns} exited`)));
+      p.on('exit', () => reject(new Error(`probe server in ${ns} exited: ${stderr}`)));
     });
   }
 

@@ -4,6 +4,7 @@
 //                              open | refused | filtered (a timeout, or the local firewall said EPERM)
 import net from 'node:net';
 import dgram from 'node:dgram';
+import os from 'node:os';
 
 const [mode, ...args] = process.argv.slice(2);
 
@@ -12,12 +13,16 @@ if (mode === 'serve') {
     const [proto, portText] = spec.split(':');
     const port = Number(portText);
     if (proto === 'tcp') {
-      net.createServer((s) => s.end('ok\n')).listen({ port, host: '::', ipv6Only: false });
+      net.createServer((s) => { s.on('error', () => {}); s.end('ok\n'); }).listen({ port, host: '::', ipv6Only: false });
     } else {
-      for (const type of ['udp4', 'udp6']) {
-        const sock = dgram.createSocket({ type, ipv6Only: type === 'udp6' });
+      // One socket per local address, so that a reply leaves from the address the request
+      // went to (with several addresses, a wildcard socket may answer from another one,
+      // which conntrack rightly does not match).
+      for (const addr of Object.values(os.networkInterfaces()).flat()) {
+        if (!addr || addr.internal || addr.address.startsWith('fe80')) continue;
+        const sock = dgram.createSocket({ type: addr.family === 'IPv6' ? 'udp6' : 'udp4', ipv6Only: addr.family === 'IPv6' });
         sock.on('message', (msg, rinfo) => sock.send(msg, rinfo.port, rinfo.address));
-        sock.bind(port);
+        sock.bind(port, addr.address);
       }
     }
   }
