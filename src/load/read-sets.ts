@@ -32,6 +32,7 @@ export async function readSets(
       if (!line) return;
       try {
         const a = parseAddress(line);
+        if (a.any) throw new ValueError(`${a.text} matches everything; a set cannot hold it (hash:net needs a prefix of at least 1)`);
         if (!host.ipv6 && a.family === 6) throw new ValueError(`${a.text} is an IPv6 address but gen-fw.yaml says ipv6: false`);
         if (!seen.has(a.text)) {
           seen.add(a.text);

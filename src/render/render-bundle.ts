@@ -4,6 +4,7 @@ import type { Ruleset, Policy, ChainRef } from '../model/types.js';
 import { sha256 } from '../load/read-inputs.js';
 import { version } from '../version.js';
 import type { Template } from './handlebars.js';
+import { commentText } from './shell-quote.js';
 
 export interface BundleFile {
   content: string;
@@ -51,9 +52,24 @@ export function renderBundle(config: Config, ruleset: Ruleset, templates: Readon
         chains: ruleset.base.chains.map((c: ChainRef) => ({ ...c, cmd: cmd(c.family), table: c.table === 'filter' ? '' : c.table })),
         jumps: ruleset.base.jumps,
         sections: ruleset.base.sections,
+        sets: ruleset.sets.map((set) => ({
+          name: set.name,
+          ipsetFamily: set.family === 4 ? 'inet' : 'inet6',
+          maxelem: Math.max(65536, 2 ** Math.ceil(Math.log2(set.members.length + 1))),
+        })),
       }),
     },
   ]);
+
+  for (const set of ruleset.sets) {
+    files.push([
+      root(join(host.install_dir, 'ipsets.d', `${set.name}.txt`)),
+      {
+        mode: 0o644,
+        content: `# gen-fw ${version}: members of ${set.name} (hash:net, IPv${set.family}), from ${commentText(set.origin)}\n${set.members.join('\n')}${set.members.length ? '\n' : ''}`,
+      },
+    ]);
+  }
 
   for (const fragment of ruleset.fragments) {
     const fileName = `iptables_${fragment.service}.sh`;

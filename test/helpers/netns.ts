@@ -57,7 +57,7 @@ export class Bench {
     await this.sh(this.host, `ip link add ${vh} type veth peer name ${vp} && ip link set ${vp} netns ${this.peer}`);
     await this.sh(
       this.host,
-      `ip link set lo up && ip link set ${vh} up && ip addr add ${this.hostV4}/24 dev ${vh} && ip -6 addr add ${this.hostV6}/64 dev ${vh} nodad`,
+      `ip link set lo up && ip link set ${vh} up && ip addr add ${this.hostV4}/24 dev ${vh} && ip route add 198.51.100.0/24 dev ${vh} && ip -6 addr add ${this.hostV6}/64 dev ${vh} nodad`,
     );
     await this.sh(
       this.peer,
