@@ -96,10 +96,10 @@ export class Bench {
     });
   }
 
-  /** Try connections from a namespace; one verdict per check, in order. */
-  async check(ns: string, checks: Check[], asUser?: string): Promise<Verdict[]> {
+  /** Try connections from a namespace (as root, or as the given uid); one verdict per check, in order. */
+  async check(ns: string, checks: Check[], asUid?: number): Promise<Verdict[]> {
     const argv = [process.execPath, probe, 'check', JSON.stringify(checks)];
-    const cmd = asUser ? ['setpriv', `--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', ...argv] : argv;
+    const cmd = asUid !== undefined ? ['setpriv', `--reuid=${asUid}`, `--regid=${asUid}`, '--clear-groups', ...argv] : argv;
     const r = await execa('ip', ['netns', 'exec', ns, ...cmd]);
     return JSON.parse(r.stdout) as Verdict[];
   }
