@@ -9,6 +9,7 @@ export const CHAIN = {
   drop: 'GFW-DROP',
   reject: 'GFW-REJECT',
   dockerUser: 'DOCKER-USER',
+  dockerRules: 'GFW-DOCKER-RULES',
 } as const;
 
 export const OWNED_PREFIX = 'GFW-';

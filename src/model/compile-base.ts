@@ -88,7 +88,9 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
     const names: string[] = [CHAIN.input, CHAIN.inputRules, CHAIN.output, CHAIN.outputRules, CHAIN.forward, CHAIN.forwardRules];
     if (host.logging.dropped) names.push(CHAIN.drop);
     if (host.final === 'reject') names.push(CHAIN.reject);
+    if (host.docker.enabled && (family === 4 || host.ipv6)) names.push(CHAIN.dockerUser, CHAIN.dockerRules);
     for (const name of names) chains.push({ family, table: 'filter', name });
+    if (host.docker.enabled && (family === 4 || host.ipv6)) jumps.push({ family, table: 'filter', from: 'FORWARD', to: CHAIN.dockerUser });
     jumps.push({ family, table: 'filter', from: 'INPUT', to: CHAIN.input });
     jumps.push({ family, table: 'filter', from: 'OUTPUT', to: CHAIN.output });
     jumps.push({ family, table: 'filter', from: 'FORWARD', to: CHAIN.forward });
@@ -205,6 +207,34 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
   if (host.conntrack.established) b.raw('FORWARD: conntrack', CHAIN.forward, all, ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT], 'established');
   b.raw('FORWARD: the services (iptables_conf.d)', CHAIN.forward, lo, ['-j', CHAIN.forwardRules], 'services');
 
+  if (host.docker.enabled) compileDockerUser(b, host, all);
+
   return { families: policyFamilies, policies, chains, jumps, sections: b.sections };
+}
+
+/**
+ * DOCKER-USER, which Docker jumps to first from FORWARD and never flushes. Docker rewrites a
+ * published port's destination before the filter table sees it, so INPUT rules never apply:
+ * here new connections from outside to a published port (conntrack state DNAT) are dropped
+ * unless a `direction: docker` rule (GFW-DOCKER-RULES) accepts them. Containers' own traffic
+ * and everything else returns to Docker's chains.
+ */
+function compileDockerUser(b: Builder, host: HostConfig, families: Family[]): void {
+  const bridges = [host.docker.bridge, 'br-+'];
+  const dnat = ['-m', 'conntrack', '--ctstate', 'DNAT', '--ctdir', 'ORIGINAL'];
+  b.raw('DOCKER-USER: replies and established connections go on to Docker', CHAIN.dockerUser, families, ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'RETURN'], 'docker established');
+  if (host.docker.block_metadata) {
+    for (const family of families) {
+      for (const bridge of bridges) {
+        b.raw('DOCKER-USER: containers may not reach the cloud metadata service', CHAIN.dockerUser, [family], ['-i', bridge, '-d', METADATA[family], ...dropTarget(host)], 'docker metadata');
+      }
+    }
+  }
+  for (const bridge of bridges) {
+    b.raw("DOCKER-USER: containers' own traffic: Docker decides", CHAIN.dockerUser, families, ['-i', bridge, '-j', 'RETURN'], 'docker containers');
+  }
+  b.raw('DOCKER-USER: new connections from outside to published ports: the docker rules (iptables_conf.d)', CHAIN.dockerUser, families, [...dnat, '-j', CHAIN.dockerRules], 'docker published');
+  b.raw('DOCKER-USER: ...and the rest of them are dropped', CHAIN.dockerUser, families, [...dnat, ...dropTarget(host)], 'docker published, not allowed');
+  b.raw('DOCKER-USER: everything else goes on to Docker', CHAIN.dockerUser, families, ['-j', 'RETURN'], 'docker return');
 }
 

@@ -8,7 +8,7 @@ const DIRECTION_CHAIN = {
   in: CHAIN.inputRules,
   out: CHAIN.outputRules,
   forward: CHAIN.forwardRules,
-  docker: CHAIN.dockerUser,
+  docker: CHAIN.dockerRules,
 } as const;
 
 /** What an over-the-limit or dropped packet gets: the shared log-and-drop chain when logging is on. */

@@ -1,0 +1,85 @@
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Bench, rulesOf } from '../helpers/netns.js';
+import { makeProject, render, type Project } from '../helpers/render.js';
+
+/** The rules dockerd writes for one container publishing 8080 -> 80, as it does at boot, after us. */
+const DOCKERD_RULES = [
+  'iptables -t nat -N DOCKER',
+  'iptables -t nat -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER',
+  'iptables -t nat -A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER',
+  'iptables -t nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE',
+  'iptables -t nat -A DOCKER -i docker0 -j RETURN',
+  'iptables -t nat -A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80',
+  'iptables -N DOCKER',
+  'iptables -N DOCKER-USER || true',
+  'iptables -C FORWARD -j DOCKER-USER || iptables -I FORWARD -j DOCKER-USER',
+  'iptables -A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+  'iptables -A FORWARD -o docker0 -j DOCKER',
+  'iptables -A FORWARD -i docker0 ! -o docker0 -j ACCEPT',
+  'iptables -A FORWARD -i docker0 -o docker0 -j ACCEPT',
+  'iptables -A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT',
+].join(' && ');
+
+describe('a Docker host built in namespaces', () => {
+  let bench: Bench;
+  let project: Project;
+  const container = `gfwt-c-${process.pid}-${Date.now() % 100000}`;
+  const apply = () => bench.exec(bench.host, 'sh', [project.init]);
+  const dockerLines = async () => rulesOf(await bench.iptablesSave(4)).filter((l) => /DOCKER(?!-USER)|docker0|MASQUERADE/.test(l) && !l.includes('gen-fw'));
+
+  beforeAll(async () => {
+    bench = await Bench.create();
+    await execa('ip', ['netns', 'add', container]);
+    // docker0 in the host namespace, one container behind it.
+    await bench.sh(bench.host, `ip link add docker0 type bridge && ip addr add 172.17.0.1/16 dev docker0 && ip link set docker0 up && ` +
+      `ip link add vc${process.pid % 10000} type veth peer name ceth0 && ip link set ceth0 netns ${container} && ` +
+      `ip link set vc${process.pid % 10000} master docker0 up && sysctl -qw net.ipv4.ip_forward=1`);
+    await execa('ip', ['netns', 'exec', container, 'sh', '-c', 'ip link set lo up && ip addr add 172.17.0.2/16 dev ceth0 && ip link set ceth0 up && ip route add default via 172.17.0.1']);
+    // The metadata address lives in the peer namespace.
+    await bench.sh(bench.peer, 'ip addr add 169.254.169.254/32 dev lo');
+    await bench.sh(bench.host, `ip route add 169.254.169.254/32 via ${bench.peerV4}`);
+    project = makeProject({
+      host: 'docker: { enabled: true }\n',
+      services: { 'app.yaml': `description: the app container, published on 8080\nrules:\n  - { direction: docker, proto: tcp, dport: 8080, source: ${bench.peerV4} }\n` },
+    });
+    await render(project);
+    await apply();
+    await bench.sh(bench.host, DOCKERD_RULES);
+    await bench.serve(container, ['tcp:80']);
+    await bench.serve(bench.peer, ['tcp:9000', 'tcp:80']);
+  });
+  afterAll(async () => {
+    await bench?.cleanup();
+    await execa('ip', ['netns', 'del', container], { reject: false });
+    project?.cleanup();
+  });
+
+  const provesEverything = async () => {
+    const published = await bench.check(bench.peer, [
+      { proto: 'tcp', host: bench.hostV4, port: 8080, source: bench.peerV4 },
+      { proto: 'tcp', host: bench.hostV4, port: 8080, source: bench.peerV4b },
+    ]);
+    expect(published).toEqual(['open', 'filtered']);
+    const fromContainer = await bench.check(container, [
+      { proto: 'tcp', host: bench.peerV4, port: 9000 },
+      { proto: 'tcp', host: '169.254.169.254', port: 80 },
+    ]);
+    expect(fromContainer).toEqual(['open', 'filtered']);
+  };
+
+  it('publishes the port to the allowed source only; the container reaches out but not the metadata service', provesEverything);
+
+  it('keeps all of that, and Docker\'s rules, after a re-apply', async () => {
+    const before = await dockerLines();
+    expect(before.length).toBeGreaterThan(8);
+    await apply();
+    await apply();
+    expect(await dockerLines()).toEqual(before);
+    const forward = rulesOf(await bench.iptablesSave(4)).filter((l) => l.startsWith('-A FORWARD'));
+    expect(forward.filter((l) => l === '-A FORWARD -j DOCKER-USER')).toHaveLength(1);
+    // No terminal drop of ours in FORWARD hides Docker's appended rules.
+    expect(forward.some((l) => / -j (DROP|REJECT|GFW-DROP)$/.test(l))).toBe(false);
+    await provesEverything();
+  });
+});
