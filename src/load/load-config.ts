@@ -32,5 +32,19 @@ export async function loadConfig(opts: { config?: string; confD: string }): Prom
   const v = validateConfig(hostInput, serviceInputs);
   problems.push(...v.problems);
   if (problems.length > 0 || !v.config) throw new InputError(problems);
-  return { config: v.config, warnings: v.warnings };
+  return { config: withImpliedSettings(v.config), warnings: v.warnings };
+}
+
+const IMPLIED_IGNORES = {
+  docker: ['DOCKER*'],
+  kubernetes: ['KUBE-*', 'CNI-*', 'cali-*'],
+} as const;
+
+/** Docker's and Kubernetes' chains are never gen-fw's to save or check, whatever ignore_chains lists. */
+export function withImpliedSettings(config: Config): Config {
+  const globs = [...config.host.drift_check.ignore_chains];
+  if (config.host.docker.enabled) globs.push(...IMPLIED_IGNORES.docker);
+  if (config.host.kubernetes.enabled) globs.push(...IMPLIED_IGNORES.kubernetes);
+  const ignore_chains = [...new Set(globs)];
+  return { ...config, host: { ...config.host, drift_check: { ...config.host.drift_check, ignore_chains } } };
 }
