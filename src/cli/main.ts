@@ -6,6 +6,7 @@ import { EnvironmentError, ExitError, InputError, formatProblem } from '../error
 import { packageRoot, version } from '../version.js';
 import { consoleReporter, type Reporter } from './reporter.js';
 import { renderCommand, planBundle } from './render-command.js';
+import { checkCommand, type CheckCommandOptions } from './check-command.js';
 
 const report: Reporter = consoleReporter();
 let debug = false;
@@ -46,6 +47,24 @@ function buildProgram(setExit: (code: number) => void): Command {
       const bundle = await planBundle({ ...o, config: configOption(o.config), templates: join(packageRoot, 'templates') }, report);
       report.result(`ok: ${[...bundle.keys()].filter((k) => k.includes('iptables_conf.d/')).length} services`);
       setExit(0);
+    });
+
+  program
+    .command('check')
+    .description('compare the saved firewall with the live one: exit 0 in sync, 1 drift, 2 cannot check, 3 environment')
+    .option('--saved <file>', 'saved state (default: /etc/iptables/rules.v4 and rules.v6)')
+    .option('--live <file>', 'live state as iptables-save wrote it (default: run iptables-save / ip6tables-save)')
+    .option('--family <family>', 'ipv4, ipv6 or both (default: both; ipv4 when --saved or --live is given)')
+    .option(
+      '--ignore-chain <glob>',
+      'leave out chains matching GLOB and the jumps into them (repeatable; default DOCKER* KUBE-* CNI-* cali-*)',
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .option('--saved-sets <file>', 'saved ipsets (default: /etc/iptables/ipsets, when it exists)')
+    .option('--live-sets <file>', 'live ipsets as `ipset save` wrote them (default: run ipset save)')
+    .option('--format <format>', 'text, json or prometheus', 'text')
+    .action(async (o: CheckCommandOptions) => {
+      setExit(await checkCommand(o, report));
     });
 
   return program;

@@ -4,6 +4,7 @@ import type { Ruleset, Policy, ChainRef } from '../model/types.js';
 import { sha256 } from '../load/read-inputs.js';
 import { version } from '../version.js';
 import type { Template } from './handlebars.js';
+import { renderCheckFiles } from '../check/render-check-files.js';
 import { commentText } from './shell-quote.js';
 
 export interface BundleFile {
@@ -89,6 +90,10 @@ export function renderBundle(config: Config, ruleset: Ruleset, templates: Readon
       },
     ]);
   }
+
+  const ownedRegex = `^(${owned.join('|')})$`;
+  const ignoreRegex = globsToRegex(host.drift_check.ignore_chains);
+  files.push(...renderCheckFiles(host, use, { version, inputs: hostInput, ignoreRegex, ownedRegex }));
 
   if (host.persistence.pre_up) {
     files.push([

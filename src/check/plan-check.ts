@@ -1,0 +1,78 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExitError } from '../errors.js';
+import { hostSchema } from '../validate/schema.js';
+import { ValueError, parseChainGlob } from '../validate/values.js';
+import type { RulesetSpec } from './check-rulesets.js';
+import { chainFilterOf, type ChainFilter } from './normalise-dump.js';
+import type { RulesetName } from './types.js';
+
+export interface CheckOptions {
+  saved?: string;
+  live?: string;
+  family?: string;
+  ignoreChain?: string[];
+  savedSets?: string;
+  liveSets?: string;
+}
+
+/** What the host looks like, so that planning stays a pure function. */
+export interface HostFacts {
+  stateDir: string;
+  exists(path: string): boolean;
+  hasIpv6: boolean;
+}
+
+export function hostFacts(): HostFacts {
+  return { stateDir: '/etc/iptables', exists: existsSync, hasIpv6: existsSync('/proc/net/if_inet6') };
+}
+
+/** The defaults of gen-fw.yaml's drift_check.ignore_chains (Docker, Kubernetes, CNI, Calico). */
+export function defaultIgnoreGlobs(): string[] {
+  return hostSchema.shape.drift_check.parse(undefined).ignore_chains;
+}
+
+function usage(message: string): never {
+  throw new ExitError(2, message);
+}
+
+function planFilter(globs: readonly string[]): ChainFilter {
+  for (const g of globs) {
+    try {
+      parseChainGlob(g);
+    } catch (e) {
+      if (e instanceof ValueError) usage(`--ignore-chain: ${e.message}`);
+      throw e;
+    }
+  }
+  return chainFilterOf(globs.length ? globs : defaultIgnoreGlobs());
+}
+
+function saveCommand(ruleset: 'ipv4' | 'ipv6'): { command: string; args: string[] } {
+  return { command: ruleset === 'ipv4' ? 'iptables-save' : 'ip6tables-save', args: [] };
+}
+
+/**
+ * Which rulesets to compare, and with what. With no files: both families (IPv6 when the
+ * kernel has it) against iptables-save, and the gfw-* ipsets when /etc/iptables/ipsets
+ * exists. A --saved or --live file holds one family: IPv4 unless --family ipv6.
+ */
+export function planCheck(o: CheckOptions, host: HostFacts): { specs: RulesetSpec[]; filter: ChainFilter } {
+  const files = o.saved !== undefined || o.live !== undefined;
+  const family = o.family ?? (files ? 'ipv4' : 'both');
+  if (family !== 'ipv4' && family !== 'ipv6' && family !== 'both') usage(`--family: ${JSON.stringify(family)} is not ipv4, ipv6 or both`);
+  if (files && family === 'both') usage('--saved and --live files hold one family: add --family ipv4 or --family ipv6');
+  const families: Array<'ipv4' | 'ipv6'> = family === 'both' ? (host.hasIpv6 ? ['ipv4', 'ipv6'] : ['ipv4']) : [family];
+  const specs: RulesetSpec[] = families.map((ruleset) => ({
+    ruleset,
+    saved: { file: o.saved ?? join(host.stateDir, ruleset === 'ipv4' ? 'rules.v4' : 'rules.v6') },
+    live: o.live !== undefined ? { file: o.live } : saveCommand(ruleset),
+  }));
+  const savedSets = o.savedSets ?? join(host.stateDir, 'ipsets');
+  const sets = o.savedSets !== undefined || o.liveSets !== undefined || (!files && family === 'both' && host.exists(savedSets));
+  if (sets) {
+    const ruleset: RulesetName = 'ipsets';
+    specs.push({ ruleset, saved: { file: savedSets }, live: o.liveSets !== undefined ? { file: o.liveSets } : { command: 'ipset', args: ['save'] } });
+  }
+  return { specs, filter: planFilter(o.ignoreChain ?? []) };
+}

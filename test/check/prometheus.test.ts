@@ -1,0 +1,109 @@
+import { execa, type ResultPromise } from 'execa';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Project } from '../helpers/render.js';
+import { renderCheckScript, runNodeCheck, runShellCheck } from './run-check.js';
+
+const corpus = join(import.meta.dirname, 'corpus');
+const filesOf = (name: string) => ['--saved', join(corpus, name, 'saved'), '--live', join(corpus, name, 'live')];
+
+/** A port nobody listens on right now, on loopback. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+describe("the metrics, scraped by Debian's prometheus-node-exporter (textfile collector, on loopback)", () => {
+  let exporter: ResultPromise | undefined;
+  let port: number;
+  let dir: string;
+  let project: Project;
+  let script: string;
+
+  async function scrape(): Promise<string> {
+    const r = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(r.status).toBe(200);
+    return r.text();
+  }
+  const sample = (text: string, series: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gen-fw-textfile-'));
+    ({ project, script } = await renderCheckScript());
+    port = await freePort();
+    exporter = execa(
+      'prometheus-node-exporter',
+      [`--web.listen-address=127.0.0.1:${port}`, '--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${dir}`],
+      { reject: false, buffer: false, stdio: 'ignore' },
+    );
+    // Ready when it answers (at most ~10 s).
+    for (let i = 0; i < 100; i++) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${port}/metrics`)).ok) return;
+      } catch {
+        /* not listening yet */
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('prometheus-node-exporter did not start');
+  });
+  afterAll(async () => {
+    exporter?.kill('SIGTERM');
+    await exporter;
+    project?.cleanup();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads gen-fw check --format prometheus: drift 1 after a drift, 0 in sync', async () => {
+    const file = join(dir, 'gen-fw-check.prom');
+    for (const [name, drift] of [
+      ['rule-added', 1],
+      ['in-sync-v4', 0],
+    ] as const) {
+      const r = await runNodeCheck(filesOf(name));
+      writeFileSync(file + '.tmp', r.metrics + '\n');
+      renameSync(file + '.tmp', file);
+      const text = await scrape();
+      expect(sample(text, 'node_textfile_scrape_error'), text).toBe(0);
+      expect(sample(text, 'gen_fw_drift{ruleset="ipv4"}')).toBe(drift);
+      expect(sample(text, 'gen_fw_drift_rules_added{ruleset="ipv4"}')).toBe(drift);
+      expect(sample(text, 'gen_fw_drift_check_success')).toBe(1);
+      expect(sample(text, 'gen_fw_drift_check_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 - 600);
+    }
+    rmSync(file);
+  });
+
+  it("reads iptables-check's textfile, written into the directory atomically", async () => {
+    for (const [name, drift] of [
+      ['policy-only-drift', 1],
+      ['in-sync-counters', 0],
+    ] as const) {
+      // runShellCheck points --textfile-dir at its own directory; here it is the exporter's.
+      const r = await runShellCheck(script, [...filesOf(name), '--textfile-dir', dir]);
+      expect(r.exitCode).toBe(drift);
+      const text = await scrape();
+      expect(sample(text, 'node_textfile_scrape_error'), text).toBe(0);
+      expect(sample(text, 'gen_fw_drift{ruleset="ipv4"}')).toBe(drift);
+      expect(sample(text, 'gen_fw_drift_policies_changed{ruleset="ipv4"}')).toBe(drift ? 2 : 0);
+    }
+  });
+
+  it('says check_success 0 when the check could not run', async () => {
+    await runShellCheck(script, ['--saved', join(dir, 'nothing-saved'), '--live', join(corpus, 'in-sync-v4', 'live'), '--textfile-dir', dir]);
+    const text = await scrape();
+    expect(sample(text, 'gen_fw_drift_check_success')).toBe(0);
+    expect(sample(text, 'gen_fw_drift{ruleset="ipv4"}')).toBeUndefined();
+  });
+});
