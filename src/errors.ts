@@ -12,7 +12,10 @@ export function formatProblem(p: Problem): string {
   let where = p.file;
   if (p.line !== undefined) where += `:${p.line}`;
   if (p.line !== undefined && p.col !== undefined) where += `:${p.col}`;
-  return p.key ? `${where} ${p.key}: ${p.message}` : `${where}: ${p.message}`;
+  const text = p.key ? `${where} ${p.key}: ${p.message}` : `${where}: ${p.message}`;
+  // File names and keys come from the input: no terminal escapes, one line per problem.
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Exit code 2: the input is wrong. Carries every problem found, not just the first. */

@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isAlias, isNode, visit, type Document } from 'yaml';
 import type { Problem } from '../errors.js';
 
 /** A parsed YAML file that can say where any key path sits in the source. */
@@ -6,43 +6,56 @@ export interface ParsedFile {
   /** The path as shown to the user. */
   file: string;
   data: unknown;
-  /** Line and column (1-based) of the node at a key path, or of its nearest parent. */
-  positionOf(path: readonly PropertyKey[]): { line: number; col: number } | undefined;
+  /**
+   * Line and column (1-based) of the node at a key path, or of its nearest parent. With
+   * `key: true`, a key that exists is pointed at itself rather than at its value.
+   */
+  positionOf(path: readonly PropertyKey[], opts?: { key?: boolean }): { line: number; col: number } | undefined;
 }
 
 export type ParseResult = { ok: true; parsed: ParsedFile } | { ok: false; problems: Problem[] };
 
 export function parseYamlFile(file: string, text: string): ParseResult {
   const lineCounter = new LineCounter();
-  const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // logLevel 'error': a collection used as a key becomes an unknown-key problem, not a process warning.
+  const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   if (doc.errors.length > 0) {
     return {
       ok: false,
       problems: doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        return {
-          file,
-          line: pos?.line,
-          col: pos?.col,
-          message: `YAML syntax error: ${firstLine(e.message)}`,
-        };
+        // Without prettyErrors, yaml leaves linePos unset; the offset is always there.
+        const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
+        return { file, line: pos.line, col: pos.col, message: `YAML syntax error: ${firstLine(e.message)}` };
       }),
     };
   }
-  const positionOf = (path: readonly PropertyKey[]) => {
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // An alias to a missing anchor, or an alias bomb: input errors, not internal ones.
+    const at = unresolvedAlias(doc);
+    const pos = at === undefined ? undefined : lineCounter.linePos(at);
+    return { ok: false, problems: [{ file, line: pos?.line, col: pos?.col, message: `YAML error: ${firstLine((e as Error).message)}` }] };
+  }
+  const keyOffset = (path: readonly PropertyKey[]): number | undefined => {
+    if (path.length === 0) return undefined;
+    const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1) as unknown[], true);
+    return findKeyNode(parent, path[path.length - 1]);
+  };
+  const positionOf = (path: readonly PropertyKey[], opts: { key?: boolean } = {}) => {
+    const own = opts.key ? keyOffset(path) : undefined;
+    if (own !== undefined) return lineCounter.linePos(own);
     for (let n = path.length; n >= 0; n--) {
       const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n) as unknown[], true);
       if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]);
-      if (n > 0) {
-        // For a key that exists, point at the key itself (values may be null).
-        const parent = n === 1 ? doc.contents : doc.getIn(path.slice(0, n - 1) as unknown[], true);
-        const key = findKeyNode(parent, path[n - 1]);
-        if (key) return lineCounter.linePos(key);
-      }
+      // For a key that exists, point at the key itself (values may be null).
+      const key = keyOffset(path.slice(0, n));
+      if (key !== undefined) return lineCounter.linePos(key);
     }
     return undefined;
   };
-  return { ok: true, parsed: { file, data: doc.toJS({ maxAliasCount: 100 }), positionOf } };
+  return { ok: true, parsed: { file, data, positionOf } };
 }
 
 function findKeyNode(parent: unknown, key: PropertyKey | undefined): number | undefined {
@@ -55,6 +68,21 @@ function findKeyNode(parent: unknown, key: PropertyKey | undefined): number | un
     }
   }
   return undefined;
+}
+
+/** Offset of the first alias whose anchor is missing, if any. */
+function unresolvedAlias(doc: Document): number | undefined {
+  let at: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      if (isAlias(node) && node.resolve(doc) === undefined && node.range) {
+        at = node.range[0];
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return at;
 }
 
 function firstLine(s: string): string {

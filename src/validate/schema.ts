@@ -37,7 +37,11 @@ const chainGlob = typed(parseChainGlob);
 
 // Kernel limits: LOG prefixes are 29 bytes, rule comments 255.
 export const LOG_PREFIX_MAX = 29;
-const logPrefix = typed((v) => parseRuleText(v, LOG_PREFIX_MAX, 'log prefix'));
+const logPrefix = typed((v) => {
+  const text = parseRuleText(v, LOG_PREFIX_MAX, 'log prefix');
+  if (text === '') throw new ValueError('log prefix must not be empty (iptables refuses an empty --log-prefix; leave the key out for the default)');
+  return text;
+});
 const comment = typed((v) => parseRuleText(v, 200, 'comment'));
 const description = typed((v) => parseRuleText(v, 500, 'description'));
 

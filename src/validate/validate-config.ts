@@ -46,7 +46,7 @@ export function validateConfig(
 
   let host: HostConfig | undefined;
   if (hostInput) {
-    const r = hostSchema.safeParse(hostInput.parsed.data ?? {});
+    const r = hostSchema.safeParse(hostInput.parsed.data ?? {}, { reportInput: true });
     if (r.success) host = r.data;
     else problems.push(...problemsFromZod(hostInput.parsed, hostSchema, r.error));
     if (r.success) checkHost(r.data, hostInput.parsed, problems);
@@ -64,7 +64,7 @@ export function validateConfig(
       });
       continue;
     }
-    const r = serviceSchema.safeParse(parsed.data ?? {});
+    const r = serviceSchema.safeParse(parsed.data ?? {}, { reportInput: true });
     if (!r.success) {
       problems.push(...problemsFromZod(parsed, serviceSchema, r.error));
       continue;
@@ -140,12 +140,23 @@ function checkRule(rule: RuleConfig, host: HostConfig, file: ParsedFile, path: P
 
 function checkHost(host: HostConfig, file: ParsedFile, problems: Problem[]): void {
   checkAddresses(host.deny.source, host, file, ['deny', 'source'], problems);
-  if (host.ssh) checkAddresses(host.ssh.source, host, file, ['ssh', 'source'], problems);
+  // The default SSH source includes ::/0, which ipv6: false simply leaves out: not the user's to fix.
+  if (host.ssh && givenIn(file, ['ssh', 'source'])) checkAddresses(host.ssh.source, host, file, ['ssh', 'source'], problems);
   if (typeof host.dns === 'object') checkAddresses(host.dns, host, file, ['dns'], problems);
   if (typeof host.ntp === 'object') checkAddresses(host.ntp, host, file, ['ntp'], problems);
   for (const [key, spec] of [['dns', host.dns], ['ntp', host.ntp]] as const) {
     if (typeof spec === 'object' && spec.sets.length) problems.push(problemAt(file, [key], 'takes addresses, not sets'));
   }
+}
+
+/** Whether the file itself sets a key (rather than a default filling it in). */
+function givenIn(file: ParsedFile, path: readonly string[]): boolean {
+  let value: unknown = file.data;
+  for (const key of path) {
+    if (!value || typeof value !== 'object' || !Object.hasOwn(value, key)) return false;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return true;
 }
 
 /** Does any inbound rule accept new TCP connections on the SSH port? */

@@ -46,6 +46,13 @@ export function parsePortList(value: unknown): PortRange[] {
 export function parseAddress(value: unknown): Address {
   if (typeof value !== 'string') throw new ValueError(`${show(value)} is not an address or CIDR`);
   const text = value.trim();
+  const addressPart = text.split('/')[0] ?? '';
+  // ipaddr reads "010.0.0.1" as octal (8.0.0.1); people mean 10.0.0.1. Refuse the ambiguity.
+  if (/^\d+(\.\d+){3}$/.test(addressPart) && /(^|\.)0\d/.test(addressPart)) {
+    throw new ValueError(`${show(value)} has a leading zero in an octet (octal or decimal?); write it without`);
+  }
+  // iptables takes no zone index ("fe80::1%eth0"); match the interface with interface: instead.
+  if (addressPart.includes('%')) throw new ValueError(`${show(value)} has a zone index; iptables takes none (use interface: to match the interface)`);
   try {
     if (text.includes('/')) {
       const [addr, bits] = ipaddr.parseCIDR(text);
@@ -115,7 +122,7 @@ export function parseRuleText(value: unknown, max: number, what: string): string
   if (typeof value !== 'string' && typeof value !== 'number') throw new ValueError(`${what} must be text`);
   const text = String(value);
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(text)) throw new ValueError(`${what} must be one line of printable text`);
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(text)) throw new ValueError(`${what} must be one line of printable text`);
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > max) throw new ValueError(`${what} ${show(text)} is ${bytes} bytes long; the kernel allows at most ${max}`);
   return text;
