@@ -31,12 +31,6 @@ import { optionValues, parseDryRun } from './support/restore-words.js';
 const RUNS = Number(process.env.GENFW_FUZZ_RUNS ?? 200);
 const SEED = process.env.GENFW_FUZZ_SEED === 'random' ? randomBytes(4).readInt32LE() : Number(process.env.GENFW_FUZZ_SEED ?? 20261121);
 const NETNS_SAMPLE = 10;
-/**
- * Known, reported: words with "$(", backticks or a backslash are single-quoted, which is
- * safe, but shellcheck reports it (SC2016 and SC1003, info level). Excluded here until
- * src/render/shell-quote.ts double-quotes such words; a test below turns red then.
- */
-const KNOWN_SHELLCHECK_EXCLUDES = ['SC2016', 'SC1003'];
 
 const isRoot = process.getuid?.() === 0;
 /** Scripts run as nobody: an injected command that did run could not do much. */
@@ -162,7 +156,7 @@ async function checkCase(p: FuzzProject): Promise<void> {
   checkCronLines(c);
   poolForShellcheck(c);
 
-  if (kept.length < NETNS_SAMPLE && c.ruleset.sets.length === 0 && stats.accepted % 3 === 1) {
+  if (kept.length < NETNS_SAMPLE && stats.accepted % 3 === 1) {
     kept.push({ dir, ruleset: c.ruleset, label: label(p) });
   } else {
     rmSync(dir, { recursive: true, force: true });
@@ -255,7 +249,7 @@ function poolForShellcheck(c: Accepted): void {
 }
 
 async function shellcheck(files: string[]): Promise<string> {
-  const r = await execa(process.env.SHELLCHECK_BIN ?? 'shellcheck', ['-s', 'sh', '-f', 'gcc', `--exclude=${KNOWN_SHELLCHECK_EXCLUDES.join(',')}`, ...files], { reject: false });
+  const r = await execa(process.env.SHELLCHECK_BIN ?? 'shellcheck', ['-s', 'sh', '-f', 'gcc', ...files], { reject: false });
   return r.stdout;
 }
 
@@ -287,23 +281,6 @@ describe('no value from a config file can run a command', () => {
       .filter(Boolean)
       .map((line) => `${line}\n    from mutations ${pool.get(line.split(':')[0]!) ?? '?'}`);
     expect(report.slice(0, 20).join('\n')).toBe('');
-  });
-
-  it('still needs its shellcheck exclusions (when this fails, remove them)', async () => {
-    const dir = join(root, 'known-shellcheck');
-    writeProject(dir, {
-      host: {},
-      services: [{ name: 'web', body: { rules: [{ direction: 'in', proto: 'tcp', dport: 80, comment: '$(id) and `id`', log: { prefix: 'web\\' } }] } }],
-      files: {},
-      mutations: [],
-    });
-    const rendered = await renderCase(dir);
-    expect(rendered).toBeDefined();
-    await writeBundle(rendered!.bundle, join(dir, 'out'));
-    const r = await execa('shellcheck', ['-s', 'sh', '-f', 'gcc', join(dir, 'out/rootfs/opt/sbin/iptables_conf.d/iptables_web.sh')], { reject: false });
-    const codes = [...r.stdout.matchAll(/\[(SC\d+)\]/g)].map((m) => m[1]!);
-    expect(codes.length, 'shell quoting no longer trips shellcheck: drop KNOWN_SHELLCHECK_EXCLUDES').toBeGreaterThan(0);
-    expect(codes.filter((c) => !KNOWN_SHELLCHECK_EXCLUDES.includes(c))).toEqual([]);
   });
 
   it.skipIf(!isRoot)(`applies a sample of ${NETNS_SAMPLE} accepted projects for real in a network namespace`, { timeout: 600_000 }, async () => {

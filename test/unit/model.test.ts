@@ -57,7 +57,8 @@ describe('shell quoting', () => {
   it('passes safe words and single-quotes everything else', () => {
     expect(shellQuote('GFW-INPUT')).toBe('GFW-INPUT');
     expect(shellQuote('a b')).toBe("'a b'");
-    expect(shellQuote("it's $(x)")).toBe("'it'\\''s $(x)'");
+    expect(shellQuote("it's")).toBe("'it'\\''s'");
+    expect(shellQuote('a $(x) `y` \\ "q"')).toBe('"a \\$(x) \\`y\\` \\\\ \\"q\\""');
     expect(shellQuote('')).toBe("''");
   });
 });
