@@ -108,6 +108,31 @@ export function renderBundle(config: Config, ruleset: Ruleset, templates: Readon
     ]);
   }
 
+  // The bake step, and the netfilter-persistent plugin it puts in place of the stock ones.
+  const initPath = join(host.install_dir, 'iptables-init');
+  files.push([
+    'install.sh',
+    {
+      mode: 0o755,
+      content: use('install.sh')({
+        version,
+        what: 'the bake step (install.sh [--root DIR])',
+        inputs: hostInput,
+        installDir: host.install_dir,
+        persistent: host.persistence.iptables_persistent,
+      }),
+    },
+  ]);
+  if (host.persistence.iptables_persistent) {
+    files.push([
+      root('usr/share/netfilter-persistent/plugins.d/15-gen-fw'),
+      {
+        mode: 0o755,
+        content: use('netfilter-persistent-plugin')({ version, what: 'the netfilter-persistent plugin (15-gen-fw)', inputs: hostInput, initPath }),
+      },
+    ]);
+  }
+
   files.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const manifest = {
     generator: `gen-fw ${version}`,
