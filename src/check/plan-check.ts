@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitError } from '../errors.js';
 import { hostSchema } from '../validate/schema.js';
-import { ValueError, parseChainGlob } from '../validate/values.js';
+import { ValueError, parseChainGlob, parseInterfaceGlob } from '../validate/values.js';
+import { DOCKER_BRIDGES } from '../render/render-bundle.js';
 import type { RulesetSpec } from './check-rulesets.js';
 import { chainFilterOf, type ChainFilter } from './normalise-dump.js';
 import type { RulesetName } from './types.js';
@@ -12,6 +13,7 @@ export interface CheckOptions {
   live?: string;
   family?: string;
   ignoreChain?: string[];
+  ignoreInterface?: string[];
   savedSets?: string;
   liveSets?: string;
 }
@@ -36,16 +38,26 @@ function usage(message: string): never {
   throw new ExitError(2, message);
 }
 
-function planFilter(globs: readonly string[]): ChainFilter {
+function validGlobs(option: string, globs: readonly string[], parse: (v: unknown) => string): void {
   for (const g of globs) {
     try {
-      parseChainGlob(g);
+      parse(g);
     } catch (e) {
-      if (e instanceof ValueError) usage(`--ignore-chain: ${e.message}`);
+      if (e instanceof ValueError) usage(`${option}: ${e.message}`);
       throw e;
     }
   }
-  return chainFilterOf(globs.length ? globs : defaultIgnoreGlobs());
+}
+
+/** --ignore-chain and --ignore-interface each replace their default list when given. */
+function planFilter(chainGlobs: readonly string[], ifaceGlobs: readonly string[]): ChainFilter {
+  validGlobs('--ignore-chain', chainGlobs, parseChainGlob);
+  validGlobs('--ignore-interface', ifaceGlobs, parseInterfaceGlob);
+  return chainFilterOf(
+    chainGlobs.length ? chainGlobs : defaultIgnoreGlobs(),
+    undefined,
+    ifaceGlobs.length ? ifaceGlobs : DOCKER_BRIDGES,
+  );
 }
 
 function saveCommand(ruleset: 'ipv4' | 'ipv6'): { command: string; args: string[] } {
@@ -74,5 +86,5 @@ export function planCheck(o: CheckOptions, host: HostFacts): { specs: RulesetSpe
     const ruleset: RulesetName = 'ipsets';
     specs.push({ ruleset, saved: { file: savedSets }, live: o.liveSets !== undefined ? { file: o.liveSets } : { command: 'ipset', args: ['save'] } });
   }
-  return { specs, filter: planFilter(o.ignoreChain ?? []) };
+  return { specs, filter: planFilter(o.ignoreChain ?? [], o.ignoreInterface ?? []) };
 }

@@ -7,6 +7,9 @@ interface CheckFileData {
   inputs: Array<{ file: string; sha256: string }>;
   ignoreRegex: string;
   ownedRegex: string;
+  /** Docker's bridges: its rules in the built-in chains name one of them with -i or -o. */
+  ignoreIfaceGlobs: string;
+  ignoreIfacesRegex: string;
 }
 
 /**

@@ -60,6 +60,11 @@ function buildProgram(setExit: (code: number) => void): Command {
       'leave out chains matching GLOB and the jumps into them (repeatable; default DOCKER* KUBE-* CNI-* cali-*)',
       (v: string, all: string[] = []) => [...all, v],
     )
+    .option(
+      '--ignore-interface <glob>',
+      "leave out rules in the built-in chains whose -i or -o matches GLOB: Docker's own (repeatable; default docker0 br-*)",
+      (v: string, all: string[] = []) => [...all, v],
+    )
     .option('--saved-sets <file>', 'saved ipsets (default: /etc/iptables/ipsets, when it exists)')
     .option('--live-sets <file>', 'live ipsets as `ipset save` wrote them (default: run ipset save)')
     .option('--format <format>', 'text, json or prometheus', 'text')

@@ -6,6 +6,7 @@ import { version } from '../version.js';
 import type { Template } from './handlebars.js';
 import { renderCheckFiles } from '../check/render-check-files.js';
 import { commentText } from './shell-quote.js';
+import type { HostConfig } from '../validate/schema.js';
 
 export interface BundleFile {
   content: string;
@@ -15,10 +16,27 @@ export interface BundleFile {
 /** The bundle as files in memory, keyed by path relative to the bundle root, sorted. */
 export type Bundle = Map<string, BundleFile>;
 
-/** Chain-name globs to an awk ERE (the characters allowed in globs need no other escaping). */
+/**
+ * Chain- or interface-name globs to an awk ERE: "*" and iptables' "+" are any run of
+ * characters, "?" one. The other characters allowed in globs need no escaping but ".".
+ */
 export function globsToRegex(globs: readonly string[]): string {
   if (globs.length === 0) return '^$';
-  return `^(${globs.map((g) => g.replace(/\./g, '[.]').replace(/\*/g, '.*').replace(/\?/g, '.')).join('|')})$`;
+  const one = (g: string) => g.replace(/\./g, '[.]').replace(/\*/g, '.*').replace(/\?/g, '.').replace(/\+/g, '.*');
+  return `^(${globs.map(one).join('|')})$`;
+}
+
+/**
+ * Docker's bridges: docker0 and the user-defined networks' br-<id>. Rules that dockerd puts
+ * straight into a built-in chain name one of them with -i or -o; --save and the drift
+ * check leave such rules out, as they leave out the jumps into Docker's chains.
+ */
+export const DOCKER_BRIDGES: readonly string[] = ['docker0', 'br-*'];
+
+/** Docker's bridges, whose rules in the built-in chains are Docker's: the defaults, and docker.bridge when enabled. */
+export function dockerBridgeGlobs(host: HostConfig): string[] {
+  const globs = [...DOCKER_BRIDGES, ...(host.docker.enabled ? [host.docker.bridge] : [])];
+  return [...new Set(globs)];
 }
 
 function cmd(family: 4 | 6): string {
@@ -37,6 +55,8 @@ export function renderBundle(config: Config, ruleset: Ruleset, templates: Readon
   const root = (p: string) => join('rootfs', p);
   const files: [string, BundleFile][] = [];
   const owned = ['GFW-.*', ...(host.docker.enabled ? ['DOCKER-USER'] : [])];
+  const bridges = dockerBridgeGlobs(host);
+  const ignoreIfaces = { ignoreIfaceGlobs: bridges.join(' '), ignoreIfacesRegex: globsToRegex(bridges) };
 
   files.push([
     root(join(host.install_dir, 'iptables-init')),
@@ -49,6 +69,7 @@ export function renderBundle(config: Config, ruleset: Ruleset, templates: Readon
         ignoreGlobs: host.drift_check.ignore_chains.join(' ') || '(none)',
         ignoreRegex: globsToRegex(host.drift_check.ignore_chains),
         ownedRegex: `^(${owned.join('|')})$`,
+        ...ignoreIfaces,
         policies: ruleset.base.policies.map((p: Policy) => ({ ...p, cmd: cmd(p.family) })),
         chains: ruleset.base.chains.map((c: ChainRef) => ({ ...c, cmd: cmd(c.family), table: c.table === 'filter' ? '' : c.table })),
         jumps: ruleset.base.jumps,
@@ -93,7 +114,7 @@ export function renderBundle(config: Config, ruleset: Ruleset, templates: Readon
 
   const ownedRegex = `^(${owned.join('|')})$`;
   const ignoreRegex = globsToRegex(host.drift_check.ignore_chains);
-  files.push(...renderCheckFiles(host, use, { version, inputs: hostInput, ignoreRegex, ownedRegex }));
+  files.push(...renderCheckFiles(host, use, { version, inputs: hostInput, ignoreRegex, ownedRegex, ...ignoreIfaces }));
 
   if (host.persistence.pre_up) {
     files.push([

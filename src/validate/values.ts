@@ -168,6 +168,14 @@ export function parseChainGlob(value: unknown): string {
   return value;
 }
 
+/** Interface-name globs for the drift check: interface characters plus "*", "?" and iptables' trailing "+". */
+export function parseInterfaceGlob(value: unknown): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_.:@*?+-]{1,15}$/.test(value)) {
+    throw new ValueError(`${show(value)} is not an interface-name glob (at most 15 of letters, digits, "_.:@-", "*", "?" and "+")`);
+  }
+  return value;
+}
+
 export function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
   try {

@@ -65,6 +65,41 @@ describe('what the check compares', () => {
     expect(chains.get('FORWARD')!.rules).toEqual(['-A FORWARD -j GFW-FORWARD']);
   });
 
+  it("leaves out Docker's bridge rules in the built-in chains (-i/-o, also negated), never in a user chain", () => {
+    const d = normaliseDump(
+      parseDump(
+        dump(
+          '*filter',
+          ':FORWARD DROP [0:0]',
+          ':DOCKER-USER - [0:0]',
+          '-A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+          '-A FORWARD -i br-4f2a1c9e7b3d ! -o br-4f2a1c9e7b3d -j ACCEPT',
+          '-A FORWARD -i docker1 -j ACCEPT',
+          '-A FORWARD -i eth1 -o eth0 -j ACCEPT',
+          '-A DOCKER-USER -i docker0 -j RETURN',
+          'COMMIT',
+          '*nat',
+          ':POSTROUTING ACCEPT [0:0]',
+          '-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE',
+          '-A POSTROUTING -o eth0 -j MASQUERADE',
+          'COMMIT',
+        ),
+      ),
+      chainFilterOf(['KUBE-*'], 'GFW-.*|DOCKER-USER'),
+    );
+    expect(d.tables.get('filter')!.get('FORWARD')!.rules).toEqual(['-A FORWARD -i docker1 -j ACCEPT', '-A FORWARD -i eth1 -o eth0 -j ACCEPT']);
+    expect(d.tables.get('filter')!.get('DOCKER-USER')!.rules).toEqual(['-A DOCKER-USER -i docker0 -j RETURN']);
+    expect(d.tables.get('nat')!.get('POSTROUTING')!.rules).toEqual(['-A POSTROUTING -o eth0 -j MASQUERADE']);
+  });
+
+  it('takes the bridges it is given instead of docker0 and br-*', () => {
+    const d = normaliseDump(
+      parseDump(dump('*filter', ':FORWARD DROP [0:0]', '-A FORWARD -i docker0 -j ACCEPT', '-A FORWARD -o lxcbr0 -j ACCEPT', 'COMMIT')),
+      chainFilterOf([], undefined, ['lxcbr?']),
+    );
+    expect(d.tables.get('filter')!.get('FORWARD')!.rules).toEqual(['-A FORWARD -i docker0 -j ACCEPT']);
+  });
+
   it('has every built-in chain, at ACCEPT when the dump does not say', () => {
     const d = normaliseDump(parseDump(''), filter);
     expect(d.tables.get('nat')!.get('POSTROUTING')).toEqual({ policy: 'ACCEPT', rules: [] });

@@ -30,6 +30,8 @@ describe('what gen-fw check compares', () => {
     [{ saved: 's', family: 'both', ignoreChain: [] }],
     [{ family: 'ipv5', ignoreChain: [] }],
     [{ ignoreChain: ['bad glob!'] }],
+    [{ ignoreInterface: ['bad glob!'] }],
+    [{ ignoreInterface: ['much-too-long-for-an-interface'] }],
   ])('refuses %j with exit code 2', (o) => {
     expect(() => plan(o)).toThrow(ExitError);
     try {
@@ -44,5 +46,13 @@ describe('what gen-fw check compares', () => {
     for (const c of ['DOCKER', 'DOCKER-USER', 'KUBE-SERVICES', 'CNI-FORWARD', 'cali-FORWARD']) expect(filter.ignore.test(c)).toBe(true);
     expect(filter.ignore.test('f2b-sshd')).toBe(false);
     expect(planCheck({ ignoreChain: ['f2b-*'] }, host()).filter.ignore.test('DOCKER')).toBe(false);
+  });
+
+  it("leaves out the rules on Docker's bridges (docker0, br-*) unless told other bridges", () => {
+    const { filter } = planCheck({}, host());
+    for (const i of ['docker0', 'br-4f2a1c9e7b3d']) expect(filter.ifaces.test(i)).toBe(true);
+    for (const i of ['docker1', 'eth0', 'xbr-1']) expect(filter.ifaces.test(i)).toBe(false);
+    const custom = planCheck({ ignoreInterface: ['lxcbr0', 'virbr+'] }, host()).filter;
+    expect([custom.ifaces.test('lxcbr0'), custom.ifaces.test('virbr1'), custom.ifaces.test('docker0')]).toEqual([true, true, false]);
   });
 });

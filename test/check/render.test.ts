@@ -43,6 +43,14 @@ describe('the drift check in the bundle', () => {
     expect(script).toContain("GFW_TEXTFILE_DIR=''");
   });
 
+  it("leaves out the rules on Docker's bridges: docker0, br-*, and docker.bridge when Docker is enabled", async () => {
+    expect((await bundle()).read('rootfs/opt/sbin/iptables-check')).toContain('GFW_IGNORE_IFACES="^(docker0|br-.*)\\$"');
+    const { read } = await bundle('docker: { enabled: true, bridge: cbr0 }\n');
+    for (const f of ['iptables-check', 'iptables-init']) {
+      expect(read(`rootfs/opt/sbin/${f}`), f).toContain('GFW_IGNORE_IFACES="^(docker0|br-.*|cbr0)\\$"');
+    }
+  });
+
   it('is a POSIX sh script with the header, set -eu, and no shellcheck findings', async () => {
     const { file, read } = await bundle();
     const path = file('rootfs/opt/sbin/iptables-check');
@@ -60,5 +68,7 @@ describe('the drift check in the bundle', () => {
     expect([help.exitCode, help.stdout]).toEqual([0, expect.stringContaining('Usage: iptables-check')]);
     const bad = await execa('sh', [path, '--frobnicate'], { reject: false });
     expect([bad.exitCode, bad.stderr]).toEqual([2, 'iptables-check: unknown option: --frobnicate (see --help)']);
+    const glob = await execa('sh', [path, '--ignore-interface', 'bad glob!'], { reject: false });
+    expect([glob.exitCode, glob.stderr]).toEqual([2, 'iptables-check: --ignore-interface: not an interface-name glob: bad glob!']);
   });
 });

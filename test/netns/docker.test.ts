@@ -1,4 +1,7 @@
 import { execa } from 'execa';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bench, rulesOf } from '../helpers/netns.js';
 import { makeProject, render, type Project } from '../helpers/render.js';
@@ -81,5 +84,32 @@ describe('a Docker host built in namespaces', () => {
     // No terminal drop of ours in FORWARD hides Docker's appended rules.
     expect(forward.some((l) => / -j (DROP|REJECT|GFW-DROP)$/.test(l))).toBe(false);
     await provesEverything();
+  });
+
+  it("saves without Docker's rules in the built-in chains, and the drift check is in sync with them live", async () => {
+    await bench.exec(bench.host, 'sh', [project.init, '--save']);
+    const saved = readFileSync(`/etc/netns/${bench.host}/iptables/rules.v4`, 'utf8').split('\n');
+    expect(saved).toContain('-A FORWARD -j DOCKER-USER');
+    expect(saved).toContain('-A DOCKER-USER -i docker0 -m comment --comment "gen-fw: docker containers" -j RETURN');
+    expect(saved.filter((l) => /MASQUERADE|docker0/.test(l) && !l.startsWith('-A DOCKER-USER '))).toEqual([]);
+    // A stub logger: a drift found here must not reach the machine's syslog.
+    const stubs = mkdtempSync(join(tmpdir(), 'gen-fw-docker-stubs-'));
+    try {
+      writeFileSync(join(stubs, 'logger'), '#!/bin/sh\nexit 0\n');
+      chmodSync(join(stubs, 'logger'), 0o755);
+      const env = { PATH: `${stubs}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` };
+      const check = () => bench.exec(bench.host, 'sh', [join(project.sbin, 'iptables-check'), '--no-textfile'], { reject: false, env });
+      const inSync = await check();
+      expect(inSync.exitCode, inSync.stdout + inSync.stderr).toBe(0);
+      expect(inSync.stdout).toMatch(/^IPv4: in sync \(\d+ rules\)$/m);
+      // Not blind to FORWARD: a rule of someone else's on another interface is drift.
+      await bench.sh(bench.host, 'iptables -A FORWARD -i eth1 -j ACCEPT');
+      const drift = await check();
+      await bench.sh(bench.host, 'iptables -D FORWARD -i eth1 -j ACCEPT');
+      expect(drift.exitCode, drift.stdout + drift.stderr).toBe(1);
+      expect(drift.stdout).toContain('  filter FORWARD: + -A FORWARD -i eth1 -j ACCEPT');
+    } finally {
+      rmSync(stubs, { recursive: true, force: true });
+    }
   });
 });
