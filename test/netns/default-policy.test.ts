@@ -1,23 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bench } from '../helpers/netns.js';
-import { makeProject, render, type Project } from '../helpers/render.js';
+import { beforeAll, expect, it } from 'vitest';
+import { describeFirewall } from '../helpers/firewall.js';
+import type { Bench } from '../helpers/netns.js';
 
 // No gen-fw.yaml and an empty conf.d: a cloud VM that boots and can be reached.
-describe('the default policy, applied in a namespace', () => {
+describeFirewall('the default policy, applied in a namespace', {}, (ctx) => {
   let bench: Bench;
-  let project: Project;
-
   beforeAll(async () => {
-    bench = await Bench.create();
-    project = makeProject({});
-    await render(project);
-    await bench.exec(bench.host, 'sh', [project.init]);
+    bench = ctx.bench();
     await bench.serve(bench.host, ['tcp:22', 'tcp:8080', 'udp:5353']);
     await bench.serve(bench.peer, ['udp:53', 'tcp:53', 'udp:123', 'tcp:80', 'udp:5353']);
-  });
-  afterAll(async () => {
-    await bench?.cleanup();
-    project?.cleanup();
   });
 
   it('sets DROP policies on INPUT, FORWARD and OUTPUT in both families', async () => {

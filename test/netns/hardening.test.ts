@@ -1,25 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bench } from '../helpers/netns.js';
-import { makeProject, render, type Project } from '../helpers/render.js';
+import { beforeAll, expect, it } from 'vitest';
+import { describeFirewall } from '../helpers/firewall.js';
+import type { Bench } from '../helpers/netns.js';
 
-describe('SSH rate limit, logging of drops, and the metadata service', () => {
+describeFirewall('SSH rate limit, logging of drops, and the metadata service', {}, (ctx) => {
   let bench: Bench;
-  let project: Project;
 
   beforeAll(async () => {
-    bench = await Bench.create();
-    project = makeProject({});
-    await render(project);
-    await bench.exec(bench.host, 'sh', [project.init]);
+    bench = ctx.bench();
     await bench.serve(bench.host, ['tcp:22']);
     // The metadata address, inside the peer namespace, reached through the veth.
     await bench.sh(bench.peer, 'ip addr add 169.254.169.254/32 dev lo');
     await bench.sh(bench.host, `ip route add 169.254.169.254/32 via ${bench.peerV4}`);
     await bench.serve(bench.peer, ['tcp:80']);
-  });
-  afterAll(async () => {
-    await bench?.cleanup();
-    project?.cleanup();
   });
 
   it('admits four quick SSH connections from one source, filters the fifth, and lets another source in', async () => {

@@ -1,27 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bench } from '../helpers/netns.js';
-import { makeProject, render, type Project } from '../helpers/render.js';
+import { expect, it } from 'vitest';
+import { describeFirewall } from '../helpers/firewall.js';
 
-/** Render a project, apply it in a fresh bench, run the body, clean up. */
-function withFirewall(name: string, opts: { host?: string; services: (b: Bench) => Record<string, string> }, body: (ctx: { bench: () => Bench }) => void) {
-  describe(name, () => {
-    let bench: Bench;
-    let project: Project;
-    beforeAll(async () => {
-      bench = await Bench.create();
-      project = makeProject({ host: opts.host, services: opts.services(bench) });
-      await render(project);
-      await bench.exec(bench.host, 'sh', [project.init]);
-    });
-    afterAll(async () => {
-      await bench?.cleanup();
-      project?.cleanup();
-    });
-    body({ bench: () => bench });
-  });
-}
-
-withFirewall(
+describeFirewall(
   'a web service: one port open to all, one open to a CIDR',
   {
     services: () => ({
@@ -48,7 +28,7 @@ withFirewall(
   },
 );
 
-withFirewall(
+describeFirewall(
   'final: reject',
   {
     host: 'final: reject\n',
@@ -69,7 +49,7 @@ withFirewall(
   },
 );
 
-withFirewall(
+describeFirewall(
   'a database that admits two source addresses',
   {
     services: () => ({
@@ -98,7 +78,7 @@ rules:
   },
 );
 
-withFirewall(
+describeFirewall(
   'an outbound service bound to an interface (the Tao of Ops etcd example)',
   {
     services: (b) => ({
@@ -124,7 +104,7 @@ rules:
   },
 );
 
-withFirewall(
+describeFirewall(
   'a rule with only IPv6 addresses',
   {
     services: () => ({
