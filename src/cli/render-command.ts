@@ -26,7 +26,7 @@ export async function planBundle(opts: Omit<RenderOptions, 'out'>, report: Repor
 
 export async function renderCommand(opts: RenderOptions, report: Reporter): Promise<number> {
   const bundle = await planBundle(opts, report);
-  const out = await writeBundle(bundle, opts.out);
-  report.result(`rendered ${bundle.size} files into ${opts.out}${out !== opts.out ? '' : ''}`);
+  await writeBundle(bundle, opts.out);
+  report.result(`rendered ${bundle.size} files into ${opts.out}`);
   return 0;
 }
