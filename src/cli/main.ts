@@ -5,8 +5,10 @@ import { existsSync } from 'node:fs';
 import { EnvironmentError, ExitError, InputError, formatProblem } from '../errors.js';
 import { packageRoot, version } from '../version.js';
 import { consoleReporter, type Reporter } from './reporter.js';
-import { renderCommand, planBundle } from './render-command.js';
-import { checkCommand, type CheckCommandOptions } from './check-command.js';
+import type { CheckCommandOptions } from './check-command.js';
+
+// Each command loads its own stage modules when it runs: `render` never pays for execa,
+// `check` never for Handlebars, and --help and --version for neither.
 
 const report: Reporter = consoleReporter();
 let debug = false;
@@ -35,6 +37,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--templates <dir>', 'Handlebars templates', join(packageRoot, 'templates'))
     .option('--out <dir>', 'where the bundle goes', './build/firewall')
     .action(async (o: { config?: string; confD: string; templates: string; out: string }) => {
+      const { renderCommand } = await import('./render-command.js');
       setExit(await renderCommand({ ...o, config: configOption(o.config) }, report));
     });
 
@@ -44,6 +47,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--config <file>', 'host settings (default: ./gen-fw.yaml when it exists)')
     .option('--conf-d <dir>', 'one NAME.yaml per service', './conf.d')
     .action(async (o: { config?: string; confD: string }) => {
+      const { planBundle } = await import('./render-command.js');
       const bundle = await planBundle({ ...o, config: configOption(o.config), templates: join(packageRoot, 'templates') }, report);
       report.result(`ok: ${[...bundle.keys()].filter((k) => k.includes('iptables_conf.d/')).length} services`);
       setExit(0);
@@ -69,6 +73,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--live-sets <file>', 'live ipsets as `ipset save` wrote them (default: run ipset save)')
     .option('--format <format>', 'text, json or prometheus', 'text')
     .action(async (o: CheckCommandOptions) => {
+      const { checkCommand } = await import('./check-command.js');
       setExit(await checkCommand(o, report));
     });
 

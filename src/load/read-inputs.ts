@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { globby } from 'globby';
 import type { Problem } from '../errors.js';
@@ -27,10 +28,12 @@ export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-async function readInput(path: string): Promise<InputFile | Problem> {
+// Synchronous on purpose: thousands of small files read faster without a thread-pool
+// round trip each, and a CLI has nothing else to do meanwhile.
+function readInput(path: string): InputFile | Problem {
   const display = displayPath(path);
   try {
-    const text = await readFile(path, 'utf8');
+    const text = readFileSync(path, 'utf8');
     return { display, path, text, sha256: sha256(text) };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -52,7 +55,7 @@ export async function readInputs(opts: { config?: string; confD: string }): Prom
   const configGiven = opts.config !== undefined;
   const configExists = await stat(configPath).then(() => true, () => false);
   if (configGiven || configExists) {
-    const r = await readInput(configPath);
+    const r = readInput(configPath);
     if (isProblem(r)) problems.push(r);
     else host = r;
   }
@@ -70,7 +73,7 @@ export async function readInputs(opts: { config?: string; confD: string }): Prom
   for (const name of names) {
     const service = basename(name).replace(/\.ya?ml$/, '');
     const path = resolve(confD, name);
-    const r = await readInput(path);
+    const r = readInput(path);
     if (isProblem(r)) {
       problems.push(r);
       continue;

@@ -1,3 +1,4 @@
+import jsyaml from 'js-yaml';
 import { LineCounter, parseDocument, isAlias, isNode, visit, type Document } from 'yaml';
 import type { Problem } from '../errors.js';
 
@@ -15,7 +16,31 @@ export interface ParsedFile {
 
 export type ParseResult = { ok: true; parsed: ParsedFile } | { ok: false; problems: Problem[] };
 
+/**
+ * Parse one YAML file. Most files take the fast path (js-yaml, core schema, no positions);
+ * the positions people need in messages come from a full parse with the `yaml` library,
+ * done only when something asks for one. Anything js-yaml refuses, and any file with
+ * anchors, aliases or merge keys, takes the full path from the start (it also bounds
+ * alias expansion).
+ */
 export function parseYamlFile(file: string, text: string): ParseResult {
+  if (!/[&*]|<</.test(text)) {
+    try {
+      const data = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, filename: file });
+      let full: ParseResult | undefined;
+      const positionOf: ParsedFile['positionOf'] = (path, opts) => {
+        full ??= parseYamlFileFully(file, text);
+        return full.ok ? full.parsed.positionOf(path, opts) : undefined;
+      };
+      return { ok: true, parsed: { file, data, positionOf } };
+    } catch {
+      // Fall through: the full parse says what is wrong, and where.
+    }
+  }
+  return parseYamlFileFully(file, text);
+}
+
+function parseYamlFileFully(file: string, text: string): ParseResult {
   const lineCounter = new LineCounter();
   // logLevel 'error': a collection used as a key becomes an unknown-key problem, not a process warning.
   const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
