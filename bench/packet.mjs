@@ -1,0 +1,154 @@
+// 2. Packet path: a realistic host (services, a deny list from a big set) in one namespace,
+//    a client in another, joined by a veth (192.0.2.1 host, 192.0.2.2 client). TCP
+//    throughput (iperf3, client -> host) and new connections per second (a Node
+//    connect/read/close loop) against the same host with no firewall and with the same
+//    policy written naively. The variants run interleaved, one repetition each in turn.
+import { execa } from 'execa';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dryRunPayloads, renderBundle } from './lib/bundle.mjs';
+import { naivePayloads, benchAddr, writeBlocklist, writeHostConfig, writeServicesConfD } from './lib/gen.mjs';
+import { fmtInt, has, inNs, interleave, NODE, netnsAdd, netnsDel, ROOT, stats, tempDir } from './lib/util.mjs';
+
+const CONN = join(ROOT, 'bench/lib/conn.mjs');
+const CTONLY = [
+  '*filter',
+  ':INPUT ACCEPT [0:0]',
+  ':FORWARD ACCEPT [0:0]',
+  ':OUTPUT ACCEPT [0:0]',
+  '-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+  '-A INPUT -j ACCEPT',
+  '-A OUTPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+  '-A OUTPUT -j ACCEPT',
+  'COMMIT',
+  '',
+].join('\n');
+const BENCH_SERVICE = {
+  name: 'zz-bench',
+  yaml: [
+    'description: benchmark traffic (iperf3 and the connection-rate server); sorts last',
+    'rules:',
+    '  - direction: in',
+    '    proto: tcp',
+    '    dport: [5201, 8080]',
+    '    source: 192.0.2.0/24',
+    '',
+  ].join('\n'),
+};
+
+async function pair(tag) {
+  const host = await netnsAdd(`${tag}h`);
+  const client = await netnsAdd(`${tag}c`);
+  const a = `gfb${tag}a`;
+  const b = `gfb${tag}b`;
+  await execa('ip', ['-n', host, 'link', 'add', a, 'type', 'veth', 'peer', 'name', b, 'netns', client]);
+  await execa('ip', ['-n', host, 'addr', 'add', '192.0.2.1/24', 'dev', a]);
+  await execa('ip', ['-n', client, 'addr', 'add', '192.0.2.2/24', 'dev', b]);
+  await execa('ip', ['-n', host, 'link', 'set', a, 'up']);
+  await execa('ip', ['-n', client, 'link', 'set', b, 'up']);
+  return { host, client };
+}
+
+async function waitReady(proc) {
+  await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('server did not start')), 10000);
+    proc.stdout.on('data', (d) => {
+      if (/ready|Server listening/.test(String(d))) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+    proc.catch?.(() => {});
+  });
+}
+
+export async function benchPacket({ quick, reps, log }) {
+  if (!(await has('iperf3'))) return [{ group: '2', what: 'packet path', subject: { label: 'not available: iperf3 is not installed (apt-get install iperf3)' } }];
+  const services = quick ? 20 : 200;
+  const blocklist = quick ? 1000 : 50000;
+  const naiveCap = Math.min(blocklist, 10000);
+  const secs = quick ? 1 : 4;
+  const n = quick ? 1 : reps;
+
+  const dir = tempDir('packet');
+  writeServicesConfD(join(dir, 'conf.d'), services, BENCH_SERVICE);
+  mkdirSync(join(dir, 'lists'));
+  writeBlocklist(join(dir, 'lists/blocklist.txt'), blocklist);
+  writeHostConfig(join(dir, 'gen-fw.yaml'), 'lists/blocklist.txt');
+  const { init } = await renderBundle(dir);
+  const naive = naivePayloads(await dryRunPayloads(init), Array.from({ length: naiveCap }, (_, i) => benchAddr(i)));
+  writeFileSync(join(dir, 'naive.v4'), naive[4]);
+  writeFileSync(join(dir, 'naive.v6'), naive[6]);
+
+  // ctonly: the smallest stateful firewall (ESTABLISHED accepted first, then everything):
+  // what conntrack alone costs, so the rules' own share can be told apart.
+  writeFileSync(join(dir, 'ctonly.v4'), CTONLY);
+  const variants = quick ? ['none', 'genfw', 'naive'] : ['none', 'ctonly', 'genfw', 'naive'];
+  const env = {};
+  const servers = [];
+  try {
+    for (const v of variants) {
+      const p = await pair(v.slice(0, 2));
+      if (v === 'genfw') await inNs(p.host, 'sh', [init]);
+      if (v === 'ctonly') await inNs(p.host, 'sh', ['-c', `iptables-restore < ${dir}/ctonly.v4`]);
+      if (v === 'naive') await inNs(p.host, 'sh', ['-c', `iptables-restore < ${dir}/naive.v4 && ip6tables-restore < ${dir}/naive.v6`]);
+      const ip = servers.push(inNs(p.host, 'iperf3', ['-s', '-p', '5201', '--forceflush'], { reject: false, buffer: false }));
+      await waitReady(servers[ip - 1]);
+      const cs = servers.push(inNs(p.host, NODE, [CONN, 'serve', '8080'], { reject: false, buffer: false }));
+      await waitReady(servers[cs - 1]);
+      env[v] = p;
+    }
+    if (!quick) {
+      const sets = await inNs(env.genfw.host, 'sh', ['-c', 'ipset list -t gfw-blocklist-v4 | grep "^Number of entries"']);
+      log(`  packet: gen-fw host has ${sets.stdout.trim()} in gfw-blocklist-v4`);
+    }
+
+    const tput = await interleave(n, variants, async (v) => {
+      const r = await inNs(env[v].client, 'iperf3', ['-c', '192.0.2.1', '-p', '5201', '-t', String(secs), '-J']);
+      return JSON.parse(r.stdout).end.sum_received.bits_per_second / 1e9;
+    });
+    const rate = await interleave(n, variants, async (v) => {
+      const r = await inNs(env[v].client, NODE, [CONN, 'rate', '192.0.2.1', '8080', String(secs), '32']);
+      const j = JSON.parse(r.stdout);
+      if (j.conns === 0) throw new Error(`no connection got through (${v})`);
+      return j.conns / j.seconds;
+    });
+    // The rules did see the traffic: the gen-fw host's service rule counted packets.
+    const counted = await inNs(env.genfw.host, 'sh', ['-c', 'iptables -L GFW-INPUT-RULES -v -n -x | grep -E "dports? .*5201" | awk "{print \\$1}"']);
+    log(`  packet: the zz-bench rule accepted ${counted.stdout.trim() || '?'} packets (new connections)`);
+    for (const v of variants) log(`  packet ${v}: ${stats(tput[v]).median.toFixed(2)} Gbit/s, ${Math.round(stats(rate[v]).median)} conn/s`);
+
+    const size = `${services} services + ${fmtInt(blocklist)}-address deny set`;
+    const naiveSize = `${size}; naive: ${fmtInt(naiveCap)} deny rules, conntrack last`;
+    const measures = [
+      { what: 'TCP throughput (iperf3, 1 stream)', short: 'TCP throughput', data: tput, unit: 'Gbit/s', min: 0.95, text: '≥ 0.95 (≤ 5 % cost)' },
+      { what: 'new connections/s (32 parallel)', short: 'new connections/s', data: rate, unit: 'conn/s', min: 0.9, text: '≥ 0.90 (≤ 10 % cost)' },
+    ];
+    // One row per measure and firewall variant, each against no firewall.
+    const row = (m, variant, what, rowSize, label, target) => ({
+      group: '2', what, size: rowSize,
+      subject: { label, stats: stats(m.data[variant]), unit: m.unit },
+      baseline: { label: 'no firewall', stats: stats(m.data.none), unit: m.unit },
+      ratio: { kind: 'fraction' },
+      target,
+    });
+    const rows = [];
+    if (variants.includes('ctonly')) {
+      for (const m of measures) {
+        rows.push(row(m, 'ctonly', `${m.short}, conntrack only (diagnostic)`, 'ESTABLISHED accept + accept all, 4 rules', 'conntrack-only ruleset'));
+      }
+    }
+    for (const m of measures) {
+      rows.push(row(m, 'genfw', m.what, size, 'gen-fw ruleset', { text: m.text, ok: (r) => r >= m.min }));
+      rows.push(row(m, 'naive', `${m.short}, naive policy`, naiveSize, 'naive ruleset'));
+    }
+    return rows;
+  } finally {
+    for (const s of servers) s.kill('SIGTERM');
+    await Promise.allSettled(servers);
+    for (const p of Object.values(env)) {
+      await netnsDel(p.client);
+      await netnsDel(p.host);
+    }
+  }
+}
