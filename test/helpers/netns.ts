@@ -11,6 +11,8 @@ export interface Check {
   host: string;
   port: number;
   source?: string;
+  /** UDP only: bind this local port (a DHCP client talks from 68 to 67). */
+  sourcePort?: number;
   timeout?: number;
 }
 

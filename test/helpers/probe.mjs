@@ -1,6 +1,6 @@
 // A tiny traffic tool run inside a test namespace (ip netns exec NS node probe.mjs ...).
 //   serve PORTSPEC...          PORTSPEC is tcp:PORT or udp:PORT; listens on all addresses, v4 and v6
-//   check JSON                 [{proto, host, port, source?, timeout?}] -> prints JSON verdicts:
+//   check JSON                 [{proto, host, port, source?, sourcePort? (udp), timeout?}] -> prints JSON verdicts:
 //                              open | refused | filtered (a timeout, or the local firewall said EPERM)
 import net from 'node:net';
 import dgram from 'node:dgram';
@@ -54,14 +54,14 @@ function checkTcp({ host, port, source, timeout = 1500 }) {
   });
 }
 
-function checkUdp({ host, port, source, timeout = 1500 }) {
+function checkUdp({ host, port, source, sourcePort = 0, timeout = 1500 }) {
   return new Promise((resolve) => {
     const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
     const done = (v) => { clearTimeout(timer); try { sock.close(); } catch {} resolve(v); };
     const timer = setTimeout(() => done('filtered'), timeout);
     sock.on('message', () => done('open'));
     sock.on('error', (err) => done(verdictOf(err)));
-    sock.bind({ address: source, port: 0 }, () => {
+    sock.bind({ address: source, port: sourcePort }, () => {
       sock.connect(port, host, (err) => {
         if (err) return done(verdictOf(err));
         sock.send('ping', (e) => { if (e) done(verdictOf(e)); });

@@ -11,7 +11,7 @@ describeFirewall('SSH rate limit, logging of drops, and the metadata service', {
     // The metadata address, inside the peer namespace, reached through the veth.
     await bench.sh(bench.peer, 'ip addr add 169.254.169.254/32 dev lo');
     await bench.sh(bench.host, `ip route add 169.254.169.254/32 via ${bench.peerV4}`);
-    await bench.serve(bench.peer, ['tcp:80']);
+    await bench.serve(bench.peer, ['tcp:80', 'udp:67']);
   });
 
   it('admits four quick SSH connections from one source, filters the fifth, and lets another source in', async () => {
@@ -40,5 +40,13 @@ describeFirewall('SSH rate limit, logging of drops, and the metadata service', {
     const target = { proto: 'tcp' as const, host: '169.254.169.254', port: 80, timeout: 1000 };
     expect(await bench.check(bench.host, [target])).toEqual(['open']);
     expect(await bench.check(bench.host, [target], 65534)).toEqual(['filtered']); // nobody
+  });
+
+  it('lets the DHCP client renew its lease under the OUTPUT drop policy (68 -> 67), and nothing else to port 67', async () => {
+    const v = await bench.check(bench.host, [
+      { proto: 'udp', host: bench.peerV4, port: 67, sourcePort: 68 },
+      { proto: 'udp', host: bench.peerV4, port: 67 },
+    ]);
+    expect(v).toEqual(['open', 'filtered']);
   });
 });
