@@ -136,6 +136,10 @@ function checkRule(rule: RuleConfig, host: HostConfig, file: ParsedFile, path: P
   if (rule.rate_limit && rule.direction === 'out') at('rate_limit', 'rate_limit counts connections per source, so it works on in, forward and docker rules only');
   if (rule.rate_limit && rule.action !== 'accept') at('rate_limit', `rate_limit limits what a rule accepts; this rule's action is ${rule.action}`);
   if (rule.direction === 'docker' && !host.docker.enabled) at('direction', 'direction: docker needs docker: { enabled: true } in gen-fw.yaml');
+  if (rule.direction === 'docker' && rule.destination) {
+    // Docker has rewritten the destination to the container's address by the time DOCKER-USER sees it.
+    at('destination', 'a docker rule cannot match the destination: Docker has already rewritten it to the container; match the published port (dport) instead');
+  }
 }
 
 function checkHost(host: HostConfig, file: ParsedFile, problems: Problem[]): void {
@@ -186,6 +190,14 @@ function checkLockOut(
       where(
         'ssh',
         'the inbound policy is drop and nothing lets SSH in: this image would lock you out (configure ssh:, open tcp 22 in a service, or set allow_no_ssh: true if that is what you want)',
+      ),
+    );
+  }
+  if (host.conntrack.established === false && (host.policy.input === 'drop' || host.policy.output === 'drop') && !host.allow_no_ssh) {
+    problems.push(
+      where(
+        'conntrack',
+        'established: false with a drop policy drops the replies of every connection, SSH\'s included: this image would lock you out (keep established: accept, or set allow_no_ssh: true and write the return rules yourself)',
       ),
     );
   }

@@ -112,4 +112,19 @@ describe('a Docker host built in namespaces', () => {
       rmSync(stubs, { recursive: true, force: true });
     }
   });
+
+  it("takes its rules out of DOCKER-USER when Docker is turned off, and leaves Docker's chain", async () => {
+    writeFileSync(join(project.dir, 'gen-fw.yaml'), 'docker: { enabled: false }\n');
+    rmSync(join(project.dir, 'conf.d', 'app.yaml'));
+    await render(project);
+    await apply();
+    const v4 = rulesOf(await bench.iptablesSave(4));
+    expect(v4).toContain(':DOCKER-USER - [0:0]');
+    expect(v4.filter((l) => l.startsWith('-A DOCKER-USER') && l.includes('gen-fw'))).toEqual([]);
+    expect(v4.join('\n')).not.toContain('GFW-DOCKER-RULES');
+    expect(v4).toContain('-A FORWARD -j DOCKER-USER');
+    // Nothing of ours filters published ports any more: Docker's own rules decide.
+    const published = await bench.check(bench.peer, [{ proto: 'tcp', host: bench.hostV4, port: 8080, source: bench.peerV4b }]);
+    expect(published).toEqual(['open']);
+  });
 });

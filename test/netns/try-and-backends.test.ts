@@ -43,6 +43,22 @@ describe('iptables-init --try', () => {
     }
   });
 
+  it('lets a plain apply replace a pending --try, whose timer then changes nothing', async () => {
+    writeFileSync(extra(), 'iptables -A INPUT -p tcp --dport 8080 -j ACCEPT\n');
+    try {
+      await bench.exec(bench.host, 'sh', [project.init, '--try', '2'], { input: '' });
+      const plain = await bench.exec(bench.host, 'sh', [project.init], { input: '' });
+      expect(plain.stderr).toContain('replaces a pending --try');
+      const applied = await rules();
+      await sleep(2500);
+      expect(await rules()).toEqual(applied);
+      expect(applied[0]).toContain('-A GFW-INPUT-RULES -p tcp -m tcp --dport 8080 -j ACCEPT');
+    } finally {
+      rmSync(extra(), { force: true });
+      await bench.exec(bench.host, 'sh', [project.init]);
+    }
+  });
+
   it('keeps the new ruleset when confirmed', async () => {
     writeFileSync(extra(), 'iptables -A INPUT -p tcp --dport 8080 -j ACCEPT\n');
     try {
