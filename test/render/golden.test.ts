@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli } from '../helpers/render.js';
 
 const scenariosDir = join(repoRoot, 'test/scenarios');
@@ -28,6 +28,7 @@ async function renderScenario(name: string, out: string) {
 
 describe.each(scenarios)('scenario %s', (name) => {
   const tmp = join('/tmp', `gen-fw-golden-${process.pid}-${name}`);
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('renders exactly the golden files (UPDATE_GOLDEN=1 rewrites them)', async () => {
     rmSync(tmp, { recursive: true, force: true });
