@@ -209,7 +209,7 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
 
   if (host.docker.enabled) compileDockerUser(b, host, all);
 
-  return { families: policyFamilies, policies, chains, jumps, sections: b.sections };
+  return { policies, chains, jumps, sections: b.sections };
 }
 
 /**

@@ -47,7 +47,6 @@ export interface IpSet {
 
 /** What iptables-init builds before the fragments: policies, our chains, jumps, base rules. */
 export interface BaseRuleset {
-  families: Family[];
   policies: Policy[];
   chains: ChainRef[];
   jumps: Jump[];
