@@ -10,7 +10,23 @@ export const CHAIN = {
   reject: 'GFW-REJECT',
   dockerUser: 'DOCKER-USER',
   dockerRules: 'GFW-DOCKER-RULES',
+  /** Inbound port dispatch (pre-built form): GFW-INPUT-RULES jumps here once. */
+  inputPorts: 'GFW-I-PORTS',
 } as const;
+
+/**
+ * A service's inbound rules live in a chain of their own, GFW-I-<service> (28 characters at
+ * most: iptables' limit). Service names are lower case; gen-fw's structural chains upper case.
+ */
+export function serviceInputChain(service: string): string {
+  return `GFW-I-${service}`;
+}
+
+/** A node of the inbound port dispatch for one protocol: GFW-I-TCP, GFW-I-TCP-20000-20999. */
+export function dispatchChain(proto: 'tcp' | 'udp', span?: { from: number; to: number }): string {
+  const base = `GFW-I-${proto.toUpperCase()}`;
+  return span ? `${base}-${span.from}-${span.to}` : base;
+}
 
 export const OWNED_PREFIX = 'GFW-';
 

@@ -111,7 +111,7 @@ function addressMatches(
   return out;
 }
 
-function portText(p: PortRange): string {
+export function portText(p: PortRange): string {
   return p.from === p.to ? String(p.from) : `${p.from}:${p.to}`;
 }
 

@@ -1,11 +1,11 @@
 import type { HostConfig } from '../validate/schema.js';
 import type { Service } from '../validate/validate-config.js';
-import { CHAIN } from './chains.js';
+import { CHAIN, serviceInputChain } from './chains.js';
+import { inboundChains } from './compile-inbound.js';
 import { actionTarget, compileRule, ruleFamilies, type RuleSpec, type SetRegistry } from './compile-rule.js';
 import type { FragmentModel, Section } from './types.js';
 
 const DIRECTION_CHAIN = {
-  in: CHAIN.inputRules,
   out: CHAIN.outputRules,
   forward: CHAIN.forwardRules,
   docker: CHAIN.dockerRules,
@@ -35,11 +35,16 @@ function logSpec(log: true | { prefix?: string; limit?: string; level?: number }
   return { prefix: own.prefix ?? `${service}: `, limit: own.limit ?? host.logging.limit, level: own.level ?? host.logging.level };
 }
 
+/**
+ * A service's rules in fragment order. Inbound ones go to the service's own chain,
+ * GFW-I-<service>, which GFW-INPUT-RULES jumps to only for the protocols and ports those
+ * rules use (the last section): a new connection skips every service it cannot match.
+ */
 export function compileService(service: Service, host: HostConfig, sets: SetRegistry): FragmentModel {
   const sections: Section[] = service.rules.map((rule, i) => {
     const comment = rule.comment ? `${service.name}: ${rule.comment}` : service.name;
     const spec: RuleSpec = {
-      chain: DIRECTION_CHAIN[rule.direction],
+      chain: rule.direction === 'in' ? serviceInputChain(service.name) : DIRECTION_CHAIN[rule.direction],
       inInterface: rule.direction !== 'out' ? rule.interface : undefined,
       outInterface: rule.direction === 'out' ? rule.interface : undefined,
       proto: rule.proto,
@@ -60,5 +65,13 @@ export function compileService(service: Service, host: HostConfig, sets: SetRegi
       rules: compileRule(spec, ruleFamilies(spec, host.ipv6), sets),
     };
   });
-  return { service: service.name, file: service.file, sha256: service.sha256, description: service.description, sections };
+  const inRules = service.rules.flatMap((rule, i) =>
+    rule.direction === 'in' ? [{ rule, families: [...new Set(sections[i]!.rules.map((r) => r.family))] }] : [],
+  );
+  const inbound = inboundChains(service.name, inRules);
+  const jumps = inbound.flatMap((c) => c.jumps);
+  if (jumps.length) {
+    sections.push({ title: `into ${serviceInputChain(service.name)}: the protocols and ports its rules use (the others never enter it)`, rules: jumps });
+  }
+  return { service: service.name, file: service.file, sha256: service.sha256, description: service.description, sections, inbound };
 }

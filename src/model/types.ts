@@ -1,4 +1,4 @@
-import type { Family } from '../validate/values.js';
+import type { Family, PortRange } from '../validate/values.js';
 
 export type Table = 'filter' | 'nat' | 'mangle' | 'raw';
 
@@ -53,16 +53,45 @@ export interface BaseRuleset {
   sections: Section[];
 }
 
+/** A match that every rule of a service's inbound chain implies: skipping the chain when it fails changes nothing. */
+export interface Guard {
+  proto: 'tcp' | 'udp' | 'icmp' | 'ipv6-icmp' | 'all';
+  /** Destination ports, merged and sorted (tcp and udp only); undefined: any port. */
+  ports?: PortRange[];
+}
+
+/** A service's inbound rules of one family, in GFW-I-<service>, and the jumps into it. */
+export interface InboundChain {
+  family: Family;
+  chain: string;
+  /** Disjoint (one per protocol, or one for all): a packet takes at most one jump. */
+  guards: Guard[];
+  /** The jumps from GFW-INPUT-RULES, one per guard, as the fragment has them. */
+  jumps: IptRule[];
+}
+
 export interface FragmentModel {
   service: string;
   file: string;
   sha256: string;
   description?: string;
   sections: Section[];
+  inbound: InboundChain[];
+}
+
+/** Inbound port dispatch, one family: the pre-built form's replacement for the jumps. */
+export interface Dispatch {
+  family: Family;
+  /** Chains to declare, root (GFW-I-PORTS) first. */
+  chains: string[];
+  /** The jump from GFW-INPUT-RULES, then the rules of the dispatch chains. */
+  rules: IptRule[];
 }
 
 export interface Ruleset {
   base: BaseRuleset;
   fragments: FragmentModel[];
   sets: IpSet[];
+  /** Empty when a linear list of jumps is as cheap (few services). */
+  dispatch: Dispatch[];
 }

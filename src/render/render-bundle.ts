@@ -6,6 +6,7 @@ import { version } from '../version.js';
 import type { Template } from './handlebars.js';
 import { renderCheckFiles } from '../check/render-check-files.js';
 import { commentText } from './shell-quote.js';
+import { prebuiltRecords } from './prebuilt.js';
 import type { HostConfig } from '../validate/schema.js';
 
 export interface BundleFile {
@@ -93,24 +94,36 @@ export function renderBundle(config: Config, ruleset: Ruleset, templates: Readon
     ]);
   }
 
+  const fragmentFile = (service: string) => `iptables_${service}.sh`;
+  const fragmentSums: { file: string; sha256: string }[] = [];
   for (const fragment of ruleset.fragments) {
-    const fileName = `iptables_${fragment.service}.sh`;
-    files.push([
-      root(join(host.install_dir, 'iptables_conf.d', fileName)),
-      {
-        mode: 0o755,
-        content: use('fragment.sh')({
-          version,
-          what: `the fragment for service ${fragment.service}`,
-          inputs: [{ file: fragment.file, sha256: fragment.sha256 }],
-          service: fragment.service,
-          description: fragment.description ?? '',
-          fileName,
-          sections: fragment.sections,
-        }),
-      },
-    ]);
+    const fileName = fragmentFile(fragment.service);
+    const content = use('fragment.sh')({
+      version,
+      what: `the fragment for service ${fragment.service}`,
+      inputs: [{ file: fragment.file, sha256: fragment.sha256 }],
+      service: fragment.service,
+      description: fragment.description ?? '',
+      fileName,
+      sections: fragment.sections,
+    });
+    fragmentSums.push({ file: fileName, sha256: sha256(content) });
+    files.push([root(join(host.install_dir, 'iptables_conf.d', fileName)), { mode: 0o755, content }]);
   }
+  files.push([
+    root(join(host.install_dir, 'iptables-init.prebuilt')),
+    {
+      mode: 0o644,
+      content: use('iptables-init.prebuilt')({
+        version,
+        what: "iptables_conf.d's generated fragments, captured at render time (iptables-init.prebuilt)",
+        inputs: hostInput,
+        dispatch: ruleset.dispatch.length > 0,
+        fragments: fragmentSums,
+        records: prebuiltRecords(ruleset, fragmentFile),
+      }),
+    },
+  ]);
 
   const ownedRegex = `^(${owned.join('|')})$`;
   const ignoreRegex = globsToRegex(host.drift_check.ignore_chains);

@@ -11,8 +11,11 @@
 set -eu
 
 # rules[0]: accept in udp dport 123 from 203.0.113.0/24
-iptables -A GFW-INPUT-RULES -s 203.0.113.0/24 -p udp --dport 123 -m comment --comment ntp-server -j ACCEPT
+iptables -A GFW-I-ntp-server -s 203.0.113.0/24 -p udp --dport 123 -m comment --comment ntp-server -j ACCEPT
 
 # rules[1]: accept out udp dport 123 to 203.0.113.1, 203.0.113.2
 iptables -A GFW-OUTPUT-RULES -d 203.0.113.1 -p udp --dport 123 -m comment --comment ntp-server -j ACCEPT
 iptables -A GFW-OUTPUT-RULES -d 203.0.113.2 -p udp --dport 123 -m comment --comment ntp-server -j ACCEPT
+
+# into GFW-I-ntp-server: the protocols and ports its rules use (the others never enter it)
+iptables -A GFW-INPUT-RULES -p udp --dport 123 -m comment --comment ntp-server -j GFW-I-ntp-server

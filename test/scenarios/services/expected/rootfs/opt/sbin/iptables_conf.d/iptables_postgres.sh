@@ -11,11 +11,15 @@
 set -eu
 
 # rules[0]: accept in tcp dport 5432 from 192.0.2.10, 2001:db8::10 (app servers)
-iptables -A GFW-INPUT-RULES -s 192.0.2.10 -p tcp --dport 5432 -m comment --comment 'postgres: app servers' -j ACCEPT
-ip6tables -A GFW-INPUT-RULES -s 2001:db8::10 -p tcp --dport 5432 -m comment --comment 'postgres: app servers' -j ACCEPT
+iptables -A GFW-I-postgres -s 192.0.2.10 -p tcp --dport 5432 -m comment --comment 'postgres: app servers' -j ACCEPT
+ip6tables -A GFW-I-postgres -s 2001:db8::10 -p tcp --dport 5432 -m comment --comment 'postgres: app servers' -j ACCEPT
 
 # rules[1]: reject in tcp dport 5432 (everyone else is refused, and logged)
-iptables -A GFW-INPUT-RULES -p tcp --dport 5432 -m comment --comment 'postgres: everyone else is refused, and logged' -m limit --limit 5/minute -j LOG --log-prefix 'postgres: ' --log-level 4
-iptables -A GFW-INPUT-RULES -p tcp --dport 5432 -m comment --comment 'postgres: everyone else is refused, and logged' -j REJECT --reject-with tcp-reset
-ip6tables -A GFW-INPUT-RULES -p tcp --dport 5432 -m comment --comment 'postgres: everyone else is refused, and logged' -m limit --limit 5/minute -j LOG --log-prefix 'postgres: ' --log-level 4
-ip6tables -A GFW-INPUT-RULES -p tcp --dport 5432 -m comment --comment 'postgres: everyone else is refused, and logged' -j REJECT --reject-with tcp-reset
+iptables -A GFW-I-postgres -p tcp --dport 5432 -m comment --comment 'postgres: everyone else is refused, and logged' -m limit --limit 5/minute -j LOG --log-prefix 'postgres: ' --log-level 4
+iptables -A GFW-I-postgres -p tcp --dport 5432 -m comment --comment 'postgres: everyone else is refused, and logged' -j REJECT --reject-with tcp-reset
+ip6tables -A GFW-I-postgres -p tcp --dport 5432 -m comment --comment 'postgres: everyone else is refused, and logged' -m limit --limit 5/minute -j LOG --log-prefix 'postgres: ' --log-level 4
+ip6tables -A GFW-I-postgres -p tcp --dport 5432 -m comment --comment 'postgres: everyone else is refused, and logged' -j REJECT --reject-with tcp-reset
+
+# into GFW-I-postgres: the protocols and ports its rules use (the others never enter it)
+iptables -A GFW-INPUT-RULES -p tcp --dport 5432 -m comment --comment postgres -j GFW-I-postgres
+ip6tables -A GFW-INPUT-RULES -p tcp --dport 5432 -m comment --comment postgres -j GFW-I-postgres

@@ -11,8 +11,12 @@
 set -eu
 
 # rules[0]: accept in tcp dport 80,443 (http and https)
-iptables -A GFW-INPUT-RULES -p tcp -m multiport --dports 80,443 -m comment --comment 'web: http and https' -j ACCEPT
-ip6tables -A GFW-INPUT-RULES -p tcp -m multiport --dports 80,443 -m comment --comment 'web: http and https' -j ACCEPT
+iptables -A GFW-I-web -p tcp -m multiport --dports 80,443 -m comment --comment 'web: http and https' -j ACCEPT
+ip6tables -A GFW-I-web -p tcp -m multiport --dports 80,443 -m comment --comment 'web: http and https' -j ACCEPT
 
 # rules[1]: accept in tcp dport 9100 from 10.20.0.0/16 (node_exporter, scraped by Prometheus)
-iptables -A GFW-INPUT-RULES -s 10.20.0.0/16 -p tcp --dport 9100 -m comment --comment 'web: node_exporter, scraped by Prometheus' -j ACCEPT
+iptables -A GFW-I-web -s 10.20.0.0/16 -p tcp --dport 9100 -m comment --comment 'web: node_exporter, scraped by Prometheus' -j ACCEPT
+
+# into GFW-I-web: the protocols and ports its rules use (the others never enter it)
+iptables -A GFW-INPUT-RULES -p tcp -m multiport --dports 80,443,9100 -m comment --comment web -j GFW-I-web
+ip6tables -A GFW-INPUT-RULES -p tcp -m multiport --dports 80,443 -m comment --comment web -j GFW-I-web
