@@ -54,6 +54,21 @@ describe('iptables-init applies atomically and idempotently', () => {
     expect(first[0]!.filter((l) => l === '-A INPUT -j GFW-INPUT')).toHaveLength(1);
   });
 
+  it('does not load a ruleset the kernel accepted before into a scratch namespace again, and validates any change', async () => {
+    const before = 'the kernel accepted this ruleset in a scratch namespace before';
+    expect((await apply()).exitCode).toBe(0);
+    expect((await apply()).stdout).toContain(before);
+    writeFileSync(fragment('iptables_zz-new.sh'), `iptables -A INPUT -p tcp --dport 8082 -s 198.51.100.${Math.floor(Math.random() * 250) + 1} -j ACCEPT\n`);
+    try {
+      const changed = await apply();
+      expect(changed.exitCode).toBe(0);
+      expect(changed.stdout).not.toContain(before);
+      expect((await apply()).stdout).toContain(before);
+    } finally {
+      rmSync(fragment('iptables_zz-new.sh'));
+    }
+  });
+
   it('applies a hand-written Tao of Ops fragment like a generated one', async () => {
     writeFileSync(fragment('iptables_zz-hand.sh'), '# hand-written\niptables -A INPUT -p tcp --dport 8080 -j ACCEPT\n');
     try {
