@@ -14,6 +14,18 @@ export class DumpError extends Error {
 export const LEGACY_WARNING = /legacy tables present/;
 
 const COUNTERS = /^\[\d+:\d+\][ \t]+/;
+/** A rule line's first two words (as awk splits them): `-A` and the chain. */
+const OP_AND_CHAIN = /^([^ \t]+)(?:[ \t]+([^ \t]+))?/;
+
+/** Blanks as awk's default field splitting sees them (this is the hot loop: no regex unless needed). */
+function isBlank(code: number | undefined): boolean {
+  return code === 32 || code === 9;
+}
+
+function trimBlanks(raw: string): string {
+  if (!isBlank(raw.charCodeAt(0)) && !isBlank(raw.charCodeAt(raw.length - 1))) return raw;
+  return raw.replace(/^[ \t]+/, '').replace(/[ \t]+$/, '');
+}
 
 /**
  * Parse iptables-save output into tables → chains → rules. Comment lines, blank lines and
@@ -30,7 +42,7 @@ export function parseDump(text: string): Dump {
   if (lines[lines.length - 1] === '') lines.pop();
   for (const raw of lines) {
     lineNo++;
-    let line = raw.replace(/^[ \t]+/, '').replace(/[ \t]+$/, '');
+    let line = trimBlanks(raw);
     if (line === '') continue;
     if (line.startsWith('#')) {
       if (LEGACY_WARNING.test(line)) legacyTables = true;
@@ -48,8 +60,8 @@ export function parseDump(text: string): Dump {
       chains = undefined;
       continue;
     }
-    const words = line.split(/[ \t]+/);
     if (line.startsWith(':')) {
+      const words = line.split(/[ \t]+/);
       const name = (words[0] ?? '').slice(1);
       const policy = words[1];
       if (!chains) throw new DumpError(lineNo, 'a chain outside a table');
@@ -58,8 +70,8 @@ export function parseDump(text: string): Dump {
       chains.set(name, { policy, rules: [] });
       continue;
     }
-    line = line.replace(COUNTERS, '');
-    const [op, name] = line.split(/[ \t]+/);
+    if (line.startsWith('[')) line = line.replace(COUNTERS, '');
+    const [, op, name] = OP_AND_CHAIN.exec(line) ?? [];
     if (op !== '-A' || name === undefined) throw new DumpError(lineNo, 'not a table, chain or rule line of iptables-save');
     if (!chains) throw new DumpError(lineNo, 'a rule outside a table');
     const chain = chains.get(name);

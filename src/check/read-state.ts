@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { LEGACY_WARNING } from './parse-dump.js';
 
@@ -6,7 +6,12 @@ import { LEGACY_WARNING } from './parse-dump.js';
 export type StateSource = { file: string } | { command: string; args: string[] };
 
 /** Text to compare, or why there is none: 2 the input is missing or wrong, 3 the system failed. */
-export type StateText = { text: string; findings: string[]; legacyTables: boolean } | { error: { code: 2 | 3; message: string } };
+export type StateText = StateRead | { error: { code: 2 | 3; message: string } };
+export interface StateRead {
+  text: string;
+  findings: string[];
+  legacyTables: boolean;
+}
 
 export function describeSource(source: StateSource): string {
   return 'file' in source ? source.file : [source.command, ...source.args].join(' ');
@@ -22,11 +27,39 @@ async function readStateFile(file: string): Promise<StateText> {
   }
 }
 
+interface Ran {
+  stdout: string;
+  stderr: string;
+  /** The exit code; null when a signal ended it, or when it never ran (then `spawnError` says why). */
+  exitCode: number | null;
+  spawnError?: NodeJS.ErrnoException;
+}
+
+/** Run a command to its end with node:child_process (no execa: it costs `gen-fw check` ~100 ms to load). */
+function run(command: string, args: string[]): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    let spawnError: NodeJS.ErrnoException | undefined;
+    child.on('error', (e: NodeJS.ErrnoException) => (spawnError = e));
+    child.on('close', (code) => {
+      const ran: Ran = { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), exitCode: code };
+      resolve(spawnError ? { ...ran, exitCode: null, spawnError } : ran);
+    });
+  });
+}
+
 /** Run iptables-save (or ipset save): stdout is the state; stderr lines become findings, never rules. */
 async function runStateCommand(command: string, args: string[]): Promise<StateText> {
-  const r = await execa(command, args, { reject: false, stripFinalNewline: false, env: { LC_ALL: 'C' } });
-  if (r.failed) {
-    const why = r.code === 'ENOENT' ? 'not found' : r.stderr.trim().split('\n').slice(0, 3).join('; ') || `exit code ${r.exitCode ?? '?'}`;
+  const r = await run(command, args);
+  if (r.exitCode !== 0) {
+    const why =
+      r.spawnError?.code === 'ENOENT'
+        ? 'not found'
+        : r.stderr.trim().split('\n').slice(0, 3).join('; ') || (r.spawnError?.message ?? `exit code ${r.exitCode ?? '?'}`);
     return { error: { code: 3, message: `cannot run ${command}: ${why}` } };
   }
   const findings: string[] = [];
