@@ -1,7 +1,7 @@
 import { countMembers, diffIpsets } from './diff-ipsets.js';
 import { diffDumps, tallyChanges } from './diff-dumps.js';
 import { countRules, normaliseDump, type ChainFilter } from './normalise-dump.js';
-import { DumpError, parseDump } from './parse-dump.js';
+import { DumpError, DumpReader } from './parse-dump.js';
 import { parseIpsets } from './parse-ipsets.js';
 import { describeSource, readState, type StateRead, type StateSource } from './read-state.js';
 import type { Change, CheckReport, Dump, RulesetName, RulesetResult, SetDump } from './types.js';
@@ -31,15 +31,10 @@ function emptyResult(spec: RulesetSpec): RulesetResult {
 
 type Parsed = { kind: 'rules'; dump: Dump } | { kind: 'sets'; sets: SetDump };
 
-/** One side's text to what is compared; a DumpError names the side and the line. */
-function parseSide(ruleset: RulesetName, name: string, text: string, filter: ChainFilter): Parsed {
-  if (ruleset === 'ipsets') return { kind: 'sets', sets: parseIpsets(text) };
-  try {
-    return { kind: 'rules', dump: normaliseDump(parseDump(text), filter) };
-  } catch (e) {
-    if (e instanceof DumpError) throw new DumpError(e.line, `${name}:${e.line}: ${e.message}`);
-    throw e;
-  }
+/** A DumpError that names the side it is about. */
+function sideError(name: string, e: unknown): DumpError {
+  if (e instanceof DumpError) return new DumpError(e.line, `${name}:${e.line}: ${e.message}`);
+  throw e;
 }
 
 /** Compare two parsed sides: a pure function. */
@@ -55,15 +50,30 @@ function compareParsed(saved: Parsed, live: Parsed): { changes: Change[]; size: 
 
 type SideOutcome = { error: { code: 2 | 3; message: string } } | { state: StateRead; parsed: Parsed | DumpError };
 
-/** Read one side and parse it as soon as it is there: the saved file while iptables-save still runs. */
+/**
+ * Read one side and parse it as it comes: the saved file while iptables-save still runs, and
+ * iptables-save's output while it is still writing. A dump that goes wrong is read to its end
+ * all the same (a failed save is told before a bad line).
+ */
 async function readSide(ruleset: RulesetName, source: StateSource, filter: ChainFilter): Promise<SideOutcome> {
-  const state = await readState(source);
+  const name = describeSource(source);
+  const reader = ruleset === 'ipsets' ? undefined : new DumpReader();
+  let failure: DumpError | undefined;
+  const state = await readState(source, (piece) => {
+    if (!reader || failure) return;
+    try {
+      reader.push(piece);
+    } catch (e) {
+      failure = sideError(name, e);
+    }
+  });
   if ('error' in state) return { error: state.error };
+  if (failure) return { state, parsed: failure };
   try {
-    return { state, parsed: parseSide(ruleset, describeSource(source), state.text, filter) };
+    if (!reader) return { state, parsed: { kind: 'sets', sets: parseIpsets(state.text) } };
+    return { state, parsed: { kind: 'rules', dump: normaliseDump(reader.end(), filter) } };
   } catch (e) {
-    if (!(e instanceof DumpError)) throw e;
-    return { state, parsed: e };
+    return { state, parsed: sideError(name, e) };
   }
 }
 

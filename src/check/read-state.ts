@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
 import { LEGACY_WARNING } from './parse-dump.js';
 
 /** Where one side of a comparison comes from: a file, or a command's stdout (never its stderr). */
@@ -17,9 +18,14 @@ export function describeSource(source: StateSource): string {
   return 'file' in source ? source.file : [source.command, ...source.args].join(' ');
 }
 
-async function readStateFile(file: string): Promise<StateText> {
+/** Sees the state as it is read, piece by piece (the whole text is in the result too). */
+export type StateSink = (piece: string) => void;
+
+async function readStateFile(file: string, sink: StateSink): Promise<StateText> {
   try {
-    return { text: await readFile(file, 'utf8'), findings: [], legacyTables: false };
+    const text = await readFile(file, 'utf8');
+    sink(text);
+    return { text, findings: [], legacyTables: false };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : `cannot read: ${(e as Error).message}`;
@@ -35,26 +41,36 @@ interface Ran {
   spawnError?: NodeJS.ErrnoException;
 }
 
-/** Run a command to its end with node:child_process (no execa: it costs `gen-fw check` ~100 ms to load). */
-function run(command: string, args: string[]): Promise<Ran> {
+/**
+ * Run a command to its end with node:child_process (no execa: it costs `gen-fw check` ~100 ms
+ * to load), handing its stdout to `sink` as it comes.
+ */
+function run(command: string, args: string[], sink: StateSink): Promise<Ran> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-    const out: Buffer[] = [];
+    const out: string[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
+    const decoder = new StringDecoder('utf8');
+    const take = (piece: string) => {
+      if (piece === '') return;
+      out.push(piece);
+      sink(piece);
+    };
+    child.stdout.on('data', (b: Buffer) => take(decoder.write(b)));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     let spawnError: NodeJS.ErrnoException | undefined;
     child.on('error', (e: NodeJS.ErrnoException) => (spawnError = e));
     child.on('close', (code) => {
-      const ran: Ran = { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), exitCode: code };
+      take(decoder.end());
+      const ran: Ran = { stdout: out.join(''), stderr: Buffer.concat(err).toString('utf8'), exitCode: code };
       resolve(spawnError ? { ...ran, exitCode: null, spawnError } : ran);
     });
   });
 }
 
 /** Run iptables-save (or ipset save): stdout is the state; stderr lines become findings, never rules. */
-async function runStateCommand(command: string, args: string[]): Promise<StateText> {
-  const r = await run(command, args);
+async function runStateCommand(command: string, args: string[], sink: StateSink): Promise<StateText> {
+  const r = await run(command, args, sink);
   if (r.exitCode !== 0) {
     const why =
       r.spawnError?.code === 'ENOENT'
@@ -72,6 +88,6 @@ async function runStateCommand(command: string, args: string[]): Promise<StateTe
   return { text: r.stdout, findings, legacyTables };
 }
 
-export function readState(source: StateSource): Promise<StateText> {
-  return 'file' in source ? readStateFile(source.file) : runStateCommand(source.command, source.args);
+export function readState(source: StateSource, sink: StateSink = () => {}): Promise<StateText> {
+  return 'file' in source ? readStateFile(source.file, sink) : runStateCommand(source.command, source.args, sink);
 }
