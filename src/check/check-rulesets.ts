@@ -31,7 +31,7 @@ function emptyResult(spec: RulesetSpec): RulesetResult {
 
 type Parsed = { kind: 'rules'; dump: Dump } | { kind: 'sets'; sets: SetDump };
 
-/** A DumpError that names the side it is about. */
+/** A DumpError that names the side it is about; anything else is not a problem of the input. */
 function sideError(name: string, e: unknown): DumpError {
   if (e instanceof DumpError) return new DumpError(e.line, `${name}:${e.line}: ${e.message}`);
   throw e;
@@ -58,17 +58,19 @@ type SideOutcome = { error: { code: 2 | 3; message: string } } | { state: StateR
 async function readSide(ruleset: RulesetName, source: StateSource, filter: ChainFilter): Promise<SideOutcome> {
   const name = describeSource(source);
   const reader = ruleset === 'ipsets' ? undefined : new DumpReader();
-  let failure: DumpError | undefined;
+  // Whatever push throws is kept until the read is over: thrown from a stream's data
+  // handler, an internal error would end the process with 1, which `check` means as drift.
+  let failure: unknown;
   const state = await readState(source, (piece) => {
-    if (!reader || failure) return;
+    if (!reader || failure !== undefined) return;
     try {
       reader.push(piece);
     } catch (e) {
-      failure = sideError(name, e);
+      failure = e;
     }
   });
   if ('error' in state) return { error: state.error };
-  if (failure) return { state, parsed: failure };
+  if (failure !== undefined) return { state, parsed: sideError(name, failure) };
   try {
     if (!reader) return { state, parsed: { kind: 'sets', sets: parseIpsets(state.text) } };
     return { state, parsed: { kind: 'rules', dump: normaliseDump(reader.end(), filter) } };
