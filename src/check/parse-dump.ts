@@ -14,58 +14,90 @@ export class DumpError extends Error {
 export const LEGACY_WARNING = /legacy tables present/;
 
 const COUNTERS = /^\[\d+:\d+\][ \t]+/;
+/** A rule line's first two words (as awk splits them): `-A` and the chain. */
+const OP_AND_CHAIN = /^([^ \t]+)(?:[ \t]+([^ \t]+))?/;
+
+/** Blanks as awk's default field splitting sees them (this is the hot loop: no regex unless needed). */
+function isBlank(code: number | undefined): boolean {
+  return code === 32 || code === 9;
+}
+
+function trimBlanks(raw: string): string {
+  if (!isBlank(raw.charCodeAt(0)) && !isBlank(raw.charCodeAt(raw.length - 1))) return raw;
+  return raw.replace(/^[ \t]+/, '').replace(/[ \t]+$/, '');
+}
 
 /**
- * Parse iptables-save output into tables → chains → rules. Comment lines, blank lines and
- * counters (chain and per-rule, as `iptables-save -c` writes them) are dropped; a rule is
- * kept as its `-A CHAIN ...` text. Anything iptables-save would not write is an error: a
- * truncated or foreign file must not be read as "no rules".
+ * Parse iptables-save output into tables → chains → rules, as it comes: `push` each piece of
+ * text (lines may be split anywhere), then `end`. Comment lines, blank lines and counters
+ * (chain and per-rule, as `iptables-save -c` writes them) are dropped; a rule is kept as its
+ * `-A CHAIN ...` text. Anything iptables-save would not write is an error (a DumpError from
+ * `push` or `end`): a truncated or foreign file must not be read as "no rules".
  */
-export function parseDump(text: string): Dump {
-  const tables = new Map<string, Map<string, ChainDump>>();
-  let legacyTables = false;
-  let chains: Map<string, ChainDump> | undefined;
-  let lineNo = 0;
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  for (const raw of lines) {
-    lineNo++;
-    let line = raw.replace(/^[ \t]+/, '').replace(/[ \t]+$/, '');
-    if (line === '') continue;
+export class DumpReader {
+  private readonly tables = new Map<string, Map<string, ChainDump>>();
+  private legacyTables = false;
+  private chains: Map<string, ChainDump> | undefined;
+  private lineNo = 0;
+  private partial = '';
+
+  push(text: string): void {
+    const lines = (this.partial + text).split('\n');
+    this.partial = lines.pop() as string;
+    for (const raw of lines) this.readLine(raw);
+  }
+
+  end(): Dump {
+    if (this.partial !== '') this.readLine(this.partial);
+    this.partial = '';
+    if (this.chains) throw new DumpError(this.lineNo, 'the last table has no COMMIT (a truncated dump?)');
+    return { tables: this.tables, legacyTables: this.legacyTables };
+  }
+
+  private readLine(raw: string): void {
+    const lineNo = ++this.lineNo;
+    let line = trimBlanks(raw);
+    if (line === '') return;
     if (line.startsWith('#')) {
-      if (LEGACY_WARNING.test(line)) legacyTables = true;
-      continue;
+      if (LEGACY_WARNING.test(line)) this.legacyTables = true;
+      return;
     }
     if (line.startsWith('*')) {
       const name = line.slice(1);
       if (name === '') throw new DumpError(lineNo, 'a table line with no name');
-      chains = tables.get(name) ?? new Map();
-      tables.set(name, chains);
-      continue;
+      this.chains = this.tables.get(name) ?? new Map();
+      this.tables.set(name, this.chains);
+      return;
     }
     if (line === 'COMMIT') {
-      if (!chains) throw new DumpError(lineNo, 'COMMIT outside a table');
-      chains = undefined;
-      continue;
+      if (!this.chains) throw new DumpError(lineNo, 'COMMIT outside a table');
+      this.chains = undefined;
+      return;
     }
-    const words = line.split(/[ \t]+/);
+    const chains = this.chains;
     if (line.startsWith(':')) {
+      const words = line.split(/[ \t]+/);
       const name = (words[0] ?? '').slice(1);
       const policy = words[1];
       if (!chains) throw new DumpError(lineNo, 'a chain outside a table');
       if (name === '' || policy === undefined) throw new DumpError(lineNo, 'not a chain line (":CHAIN POLICY [packets:bytes]")');
       if (chains.has(name)) throw new DumpError(lineNo, `chain ${name} is declared twice`);
       chains.set(name, { policy, rules: [] });
-      continue;
+      return;
     }
-    line = line.replace(COUNTERS, '');
-    const [op, name] = line.split(/[ \t]+/);
+    if (line.startsWith('[')) line = line.replace(COUNTERS, '');
+    const [, op, name] = OP_AND_CHAIN.exec(line) ?? [];
     if (op !== '-A' || name === undefined) throw new DumpError(lineNo, 'not a table, chain or rule line of iptables-save');
     if (!chains) throw new DumpError(lineNo, 'a rule outside a table');
     const chain = chains.get(name);
     if (!chain) throw new DumpError(lineNo, `a rule in chain ${name}, which is not declared`);
     chain.rules.push(line);
   }
-  if (chains) throw new DumpError(lineNo, 'the last table has no COMMIT (a truncated dump?)');
-  return { tables, legacyTables };
+}
+
+/** Parse a whole dump (see DumpReader). */
+export function parseDump(text: string): Dump {
+  const reader = new DumpReader();
+  reader.push(text);
+  return reader.end();
 }

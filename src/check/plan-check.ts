@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitError } from '../errors.js';
-import { hostSchema } from '../validate/schema.js';
-import { ValueError, parseChainGlob, parseInterfaceGlob } from '../validate/values.js';
-import { DOCKER_BRIDGES } from '../render/render-bundle.js';
+import { ValueError } from '../validate/value-error.js';
+import { DEFAULT_IGNORE_CHAINS, DOCKER_BRIDGES, parseChainGlob, parseInterfaceGlob } from '../validate/globs.js';
 import type { RulesetSpec } from './check-rulesets.js';
 import { chainFilterOf, type ChainFilter } from './normalise-dump.js';
 import type { RulesetName } from './types.js';
@@ -29,11 +28,6 @@ export function hostFacts(): HostFacts {
   return { stateDir: '/etc/iptables', exists: existsSync, hasIpv6: existsSync('/proc/net/if_inet6') };
 }
 
-/** The defaults of gen-fw.yaml's drift_check.ignore_chains (Docker, Kubernetes, CNI, Calico). */
-export function defaultIgnoreGlobs(): string[] {
-  return hostSchema.shape.drift_check.parse(undefined).ignore_chains;
-}
-
 function usage(message: string): never {
   throw new ExitError(2, message);
 }
@@ -54,7 +48,7 @@ function planFilter(chainGlobs: readonly string[], ifaceGlobs: readonly string[]
   validGlobs('--ignore-chain', chainGlobs, parseChainGlob);
   validGlobs('--ignore-interface', ifaceGlobs, parseInterfaceGlob);
   return chainFilterOf(
-    chainGlobs.length ? chainGlobs : defaultIgnoreGlobs(),
+    chainGlobs.length ? chainGlobs : DEFAULT_IGNORE_CHAINS,
     undefined,
     ifaceGlobs.length ? ifaceGlobs : DOCKER_BRIDGES,
   );

@@ -1,20 +1,31 @@
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
 import { LEGACY_WARNING } from './parse-dump.js';
 
 /** Where one side of a comparison comes from: a file, or a command's stdout (never its stderr). */
 export type StateSource = { file: string } | { command: string; args: string[] };
 
 /** Text to compare, or why there is none: 2 the input is missing or wrong, 3 the system failed. */
-export type StateText = { text: string; findings: string[]; legacyTables: boolean } | { error: { code: 2 | 3; message: string } };
+export type StateText = StateRead | { error: { code: 2 | 3; message: string } };
+export interface StateRead {
+  text: string;
+  findings: string[];
+  legacyTables: boolean;
+}
 
 export function describeSource(source: StateSource): string {
   return 'file' in source ? source.file : [source.command, ...source.args].join(' ');
 }
 
-async function readStateFile(file: string): Promise<StateText> {
+/** Sees the state as it is read, piece by piece (the whole text is in the result too). */
+export type StateSink = (piece: string) => void;
+
+async function readStateFile(file: string, sink: StateSink): Promise<StateText> {
   try {
-    return { text: await readFile(file, 'utf8'), findings: [], legacyTables: false };
+    const text = await readFile(file, 'utf8');
+    sink(text);
+    return { text, findings: [], legacyTables: false };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : `cannot read: ${(e as Error).message}`;
@@ -22,11 +33,49 @@ async function readStateFile(file: string): Promise<StateText> {
   }
 }
 
+interface Ran {
+  stdout: string;
+  stderr: string;
+  /** The exit code; null when a signal ended it, or when it never ran (then `spawnError` says why). */
+  exitCode: number | null;
+  spawnError?: NodeJS.ErrnoException;
+}
+
+/**
+ * Run a command to its end with node:child_process (no execa: it costs `gen-fw check` ~100 ms
+ * to load), handing its stdout to `sink` as it comes.
+ */
+function run(command: string, args: string[], sink: StateSink): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const out: string[] = [];
+    const err: Buffer[] = [];
+    const decoder = new StringDecoder('utf8');
+    const take = (piece: string) => {
+      if (piece === '') return;
+      out.push(piece);
+      sink(piece);
+    };
+    child.stdout.on('data', (b: Buffer) => take(decoder.write(b)));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    let spawnError: NodeJS.ErrnoException | undefined;
+    child.on('error', (e: NodeJS.ErrnoException) => (spawnError = e));
+    child.on('close', (code) => {
+      take(decoder.end());
+      const ran: Ran = { stdout: out.join(''), stderr: Buffer.concat(err).toString('utf8'), exitCode: code };
+      resolve(spawnError ? { ...ran, exitCode: null, spawnError } : ran);
+    });
+  });
+}
+
 /** Run iptables-save (or ipset save): stdout is the state; stderr lines become findings, never rules. */
-async function runStateCommand(command: string, args: string[]): Promise<StateText> {
-  const r = await execa(command, args, { reject: false, stripFinalNewline: false, env: { LC_ALL: 'C' } });
-  if (r.failed) {
-    const why = r.code === 'ENOENT' ? 'not found' : r.stderr.trim().split('\n').slice(0, 3).join('; ') || `exit code ${r.exitCode ?? '?'}`;
+async function runStateCommand(command: string, args: string[], sink: StateSink): Promise<StateText> {
+  const r = await run(command, args, sink);
+  if (r.exitCode !== 0) {
+    const why =
+      r.spawnError?.code === 'ENOENT'
+        ? 'not found'
+        : r.stderr.trim().split('\n').slice(0, 3).join('; ') || (r.spawnError?.message ?? `exit code ${r.exitCode ?? '?'}`);
     return { error: { code: 3, message: `cannot run ${command}: ${why}` } };
   }
   const findings: string[] = [];
@@ -39,6 +88,6 @@ async function runStateCommand(command: string, args: string[]): Promise<StateTe
   return { text: r.stdout, findings, legacyTables };
 }
 
-export function readState(source: StateSource): Promise<StateText> {
-  return 'file' in source ? readStateFile(source.file) : runStateCommand(source.command, source.args);
+export function readState(source: StateSource, sink: StateSink = () => {}): Promise<StateText> {
+  return 'file' in source ? readStateFile(source.file, sink) : runStateCommand(source.command, source.args, sink);
 }

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { EnvironmentError, ExitError, InputError, formatProblem } from '../errors.js';
 import { packageRoot, version } from '../version.js';
 import { consoleReporter, type Reporter } from './reporter.js';
 import type { CheckCommandOptions } from './check-command.js';
+import { addCheckOptions, parseCheckArgs } from './check-options.js';
 
 // Each command loads its own stage modules when it runs: `render` never pays for execa,
-// `check` never for Handlebars, and --help and --version for neither.
+// `check` never for Handlebars, and --help and --version for neither. A plain `check`
+// command line (what cron and scripts run) is read without loading commander at all.
 
 const report: Reporter = consoleReporter();
 let debug = false;
@@ -18,8 +20,13 @@ function configOption(value: string | undefined): string | undefined {
   return existsSync('gen-fw.yaml') ? 'gen-fw.yaml' : undefined;
 }
 
-function buildProgram(setExit: (code: number) => void): Command {
-  const program = new Command('gen-fw')
+async function runCheck(o: CheckCommandOptions): Promise<number> {
+  const { checkCommand } = await import('./check-command.js');
+  return checkCommand(o, report);
+}
+
+function buildProgram(Program: typeof Command, setExit: (code: number) => void): Command {
+  const program = new Program('gen-fw')
     .description('Render the Tao of Ops firewall bundle (iptables-init, fragments, restore hook, drift check) from conf.d')
     .version(version, '-V, --version')
     .option('--debug', 'show stack traces for internal errors')
@@ -53,44 +60,31 @@ function buildProgram(setExit: (code: number) => void): Command {
       setExit(0);
     });
 
-  program
-    .command('check')
-    .description('compare the saved firewall with the live one: exit 0 in sync, 1 drift, 2 cannot check, 3 environment')
-    .option('--saved <file>', 'saved state (default: /etc/iptables/rules.v4 and rules.v6)')
-    .option('--live <file>', 'live state as iptables-save wrote it (default: run iptables-save / ip6tables-save)')
-    .option('--family <family>', 'ipv4, ipv6 or both (default: both; ipv4 when --saved or --live is given)')
-    .option(
-      '--ignore-chain <glob>',
-      'leave out chains matching GLOB and the jumps into them (repeatable; default DOCKER* KUBE-* CNI-* cali-*)',
-      (v: string, all: string[] = []) => [...all, v],
-    )
-    .option(
-      '--ignore-interface <glob>',
-      "leave out rules in the built-in chains whose -i or -o matches GLOB: Docker's own (repeatable; default docker0 br-*)",
-      (v: string, all: string[] = []) => [...all, v],
-    )
-    .option('--saved-sets <file>', 'saved ipsets (default: /etc/iptables/ipsets, when it exists)')
-    .option('--live-sets <file>', 'live ipsets as `ipset save` wrote them (default: run ipset save)')
-    .option('--format <format>', 'text, json or prometheus', 'text')
-    .action(async (o: CheckCommandOptions) => {
-      const { checkCommand } = await import('./check-command.js');
-      setExit(await checkCommand(o, report));
-    });
+  addCheckOptions(
+    program
+      .command('check')
+      .description('compare the saved firewall with the live one: exit 0 in sync, 1 drift, 2 cannot check, 3 environment'),
+  ).action(async (o: CheckCommandOptions) => setExit(await runCheck(o)));
 
   return program;
 }
 
 async function main(argv: string[]): Promise<number> {
-  let code = 0;
-  const program = buildProgram((c) => (code = c));
   try {
-    await program.parseAsync(argv);
-    return code;
-  } catch (e) {
-    if (e instanceof CommanderError) {
+    const check = argv[2] === 'check' ? parseCheckArgs(argv.slice(3)) : undefined;
+    if (check) return await runCheck(check);
+    const { Command, CommanderError } = await import('commander');
+    let code = 0;
+    const program = buildProgram(Command, (c) => (code = c));
+    try {
+      await program.parseAsync(argv);
+      return code;
+    } catch (e) {
       // --help and --version exit 0; usage errors are input errors.
-      return e.exitCode === 0 ? 0 : 2;
+      if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+      throw e;
     }
+  } catch (e) {
     if (e instanceof InputError) {
       for (const p of e.problems) report.error(formatProblem(p));
       const n = e.problems.length;

@@ -7,6 +7,7 @@ import type { Template } from './handlebars.js';
 import { renderCheckFiles } from '../check/render-check-files.js';
 import { commentText } from './shell-quote.js';
 import { prebuiltRecords } from './prebuilt.js';
+import { DOCKER_BRIDGES, globsToRegex } from '../validate/globs.js';
 import type { HostConfig } from '../validate/schema.js';
 
 export interface BundleFile {
@@ -16,23 +17,6 @@ export interface BundleFile {
 
 /** The bundle as files in memory, keyed by path relative to the bundle root, sorted. */
 export type Bundle = Map<string, BundleFile>;
-
-/**
- * Chain- or interface-name globs to an awk ERE: "*" and iptables' "+" are any run of
- * characters, "?" one. The other characters allowed in globs need no escaping but ".".
- */
-export function globsToRegex(globs: readonly string[]): string {
-  if (globs.length === 0) return '^$';
-  const one = (g: string) => g.replace(/\./g, '[.]').replace(/\*/g, '.*').replace(/\?/g, '.').replace(/\+/g, '.*');
-  return `^(${globs.map(one).join('|')})$`;
-}
-
-/**
- * Docker's bridges: docker0 and the user-defined networks' br-<id>. Rules that dockerd puts
- * straight into a built-in chain name one of them with -i or -o; --save and the drift
- * check leave such rules out, as they leave out the jumps into Docker's chains.
- */
-export const DOCKER_BRIDGES: readonly string[] = ['docker0', 'br-*'];
 
 /** Docker's bridges, whose rules in the built-in chains are Docker's: the defaults, and docker.bridge when enabled. */
 export function dockerBridgeGlobs(host: HostConfig): string[] {

@@ -3,7 +3,6 @@ import {
   ValueError,
   parseAbsolutePath,
   parseAddressSpec,
-  parseChainGlob,
   parseInterface,
   parseLimit,
   parsePort,
@@ -13,6 +12,7 @@ import {
   parseSchedule,
   SET_NAME_RE,
 } from './values.js';
+import { DEFAULT_IGNORE_CHAINS, parseChainGlob } from './globs.js';
 
 /** A zod type backed by one of our value parsers (which throw ValueError with a message for people). */
 function typed<T>(parse: (v: unknown) => T) {
@@ -148,7 +148,7 @@ export const hostSchema = z.strictObject({
   drift_check: z
     .strictObject({
       schedule: typed(parseSchedule).default('*/15 * * * *'),
-      ignore_chains: z.array(chainGlob).default(['DOCKER*', 'KUBE-*', 'CNI-*', 'cali-*']),
+      ignore_chains: z.array(chainGlob).default([...DEFAULT_IGNORE_CHAINS]),
       textfile_dir: z.union([absPath, z.literal(false)]).default('/var/lib/prometheus/node-exporter'),
     })
     .prefault({}),

@@ -1,4 +1,8 @@
 import ipaddr from 'ipaddr.js';
+import { ValueError, show } from './value-error.js';
+
+export { ValueError, show } from './value-error.js';
+export { parseChainGlob, parseInterfaceGlob } from './globs.js';
 
 /** Typed values: everything that reaches a template has been through one of these. */
 export type Family = 4 | 6;
@@ -19,7 +23,6 @@ export interface AddressSpec {
   sets: string[];
 }
 
-export class ValueError extends Error {}
 
 const PORT_RE = /^(\d{1,5})(?::(\d{1,5}))?$/;
 
@@ -158,30 +161,4 @@ export function parseSchedule(value: unknown): string {
     if (fields.length === 5 && fields.every((f) => CRON_FIELD.test(f))) return fields.join(' ');
   }
   throw new ValueError(`${show(value)} is not a cron schedule (five fields like "*/15 * * * *", or @hourly)`);
-}
-
-/** Chain-name globs for the drift check: iptables chain characters plus "*" and "?". */
-export function parseChainGlob(value: unknown): string {
-  if (typeof value !== 'string' || !/^[A-Za-z0-9_.*?-]{1,28}$/.test(value)) {
-    throw new ValueError(`${show(value)} is not a chain-name glob (letters, digits, "_.-", "*" and "?")`);
-  }
-  return value;
-}
-
-/** Interface-name globs for the drift check: interface characters plus "*", "?" and iptables' trailing "+". */
-export function parseInterfaceGlob(value: unknown): string {
-  if (typeof value !== 'string' || !/^[A-Za-z0-9_.:@*?+-]{1,15}$/.test(value)) {
-    throw new ValueError(`${show(value)} is not an interface-name glob (at most 15 of letters, digits, "_.:@-", "*", "?" and "+")`);
-  }
-  return value;
-}
-
-export function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
-  try {
-    const s = JSON.stringify(value);
-    return s === undefined ? String(value) : s.length > 60 ? s.slice(0, 57) + '...' : s;
-  } catch {
-    return String(value);
-  }
 }

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { Project } from '../helpers/render.js';
 import { comparableMetrics, renderCheckScript, runNodeCheck, runShellCheck, type CheckRun } from './run-check.js';
 
@@ -72,7 +73,11 @@ describe('the shared corpus gives the same verdicts through iptables-check and g
   it.each(cases)('%s', async (name) => {
     const dir = join(corpusDir, name);
     const args = argsOf(dir);
-    const dash = await runShellCheck(script, args, { shell: 'sh' });
+    // iptables-check runs twice on one cache directory: cold (the full comparison, which
+    // keeps an in-sync state in the cache) and warm (the cached answer where it applies).
+    const cache = mkdtempSync(join(tmpdir(), 'gen-fw-check-corpus-cache-'));
+    onTestFinished(() => rmSync(cache, { recursive: true, force: true }));
+    const dash = await runShellCheck(script, [...args, '--cache-dir', cache], { shell: 'sh' });
     if (process.env.UPDATE_CORPUS) {
       const keepReport = !existsSync(join(dir, 'expected')) || /^-- report$/m.test(readFileSync(join(dir, 'expected'), 'utf8'));
       writeFileSync(join(dir, 'expected'), formatExpected(dash, keepReport));
@@ -80,7 +85,9 @@ describe('the shared corpus gives the same verdicts through iptables-check and g
     const want = parseExpected(readFileSync(join(dir, 'expected'), 'utf8'));
     const runs: Array<[string, CheckRun]> = [
       ['iptables-check (dash)', dash],
-      ['iptables-check (bash)', await runShellCheck(script, args, { shell: 'bash' })],
+      ['iptables-check (dash, cache warm)', await runShellCheck(script, [...args, '--cache-dir', cache], { shell: 'sh' })],
+      ['iptables-check (bash, cache warm)', await runShellCheck(script, [...args, '--cache-dir', cache], { shell: 'bash' })],
+      ['iptables-check (bash, no cache)', await runShellCheck(script, [...args, '--no-cache'], { shell: 'bash' })],
       ['gen-fw check', await runNodeCheck(args)],
     ];
     for (const [who, run] of runs) {
@@ -90,7 +97,11 @@ describe('the shared corpus gives the same verdicts through iptables-check and g
       // stderr carries messages and findings, never a rule.
       expect(run.stderr, `${who} stderr`).not.toMatch(/^-A /m);
     }
-    const node = runs[2]![1];
+    // Every in-sync ruleset of rules (not ipsets) leaves its normalised live state in the cache.
+    const cached = readdirSync(cache).sort();
+    if (want.exit === 0) expect(cached, 'cache files').toEqual([args.includes('ipv6') ? 'iptables-check.v6' : 'iptables-check.v4']);
+    else if (want.exit === 1 && want.metrics.includes('gen_fw_drift{ruleset="ipv4"} 1')) expect(cached).not.toContain('iptables-check.v4');
+    const node = runs[4]![1];
     if (want.exit !== 2 || node.json) checkJson(node, want);
   });
 });
