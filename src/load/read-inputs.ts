@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename, isAbsolute, relative, resolve } from 'node:path';
-import { globby } from 'globby';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Problem } from '../errors.js';
 
 export interface InputFile {
@@ -36,9 +35,38 @@ function readInput(path: string): InputFile | Problem {
     const text = readFileSync(path, 'utf8');
     return { display, path, text, sha256: sha256(text) };
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String((e as Error).message);
-    return { file: display, message: `cannot read: ${why}` };
+    return { file: display, message: cannotRead(e) };
+  }
+}
+
+function cannotRead(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String((e as Error).message);
+  return `cannot read: ${why}`;
+}
+
+const SERVICE_FILE_RE = /^[^.].*\.ya?ml$/s;
+
+/**
+ * The service files in conf.d: NAME.yaml and NAME.yml that are files (or symlinks to
+ * files), no hidden ones, sorted. One readdir, and a stat only for symlinks.
+ */
+function listServiceFiles(confD: string): string[] {
+  const names: string[] = [];
+  for (const entry of readdirSync(confD, { withFileTypes: true })) {
+    if (!SERVICE_FILE_RE.test(entry.name)) continue;
+    if (entry.isFile()) names.push(entry.name);
+    else if (entry.isSymbolicLink() && linksToFile(join(confD, entry.name))) names.push(entry.name);
+  }
+  return names.sort();
+}
+
+/** A dangling or looping symlink is no service file. */
+function linksToFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
   }
 }
 
@@ -66,12 +94,17 @@ export async function readInputs(opts: { config?: string; confD: string }): Prom
     problems.push({ file: displayPath(confD), message: dirStat ? 'is not a directory (expected conf.d with one NAME.yaml per service)' : 'no such directory (expected conf.d with one NAME.yaml per service; pass --conf-d DIR)' });
     return { host, services: [], problems };
   }
-  const names = await globby(['*.yaml', '*.yml'], { cwd: confD, onlyFiles: true, followSymbolicLinks: true, dot: false });
-  names.sort();
+  let names: string[];
+  try {
+    names = listServiceFiles(confD);
+  } catch (e) {
+    problems.push({ file: displayPath(confD), message: cannotRead(e) });
+    return { host, services: [], problems };
+  }
   const services: Inputs['services'] = [];
   const seen = new Map<string, string>();
   for (const name of names) {
-    const service = basename(name).replace(/\.ya?ml$/, '');
+    const service = name.replace(/\.ya?ml$/, '');
     const path = resolve(confD, name);
     const r = readInput(path);
     if (isProblem(r)) {
