@@ -16,7 +16,8 @@ export async function writeBundle(bundle: Bundle, outDir: string): Promise<strin
   const parent = dirname(out);
   const base = basename(out);
   const digest = createHash('sha256');
-  for (const [path, f] of bundle) digest.update(`${path}\0${f.mode}\0${f.content}\0`);
+  // In parts: one string of path, mode and content would be a second copy of every file.
+  for (const [path, f] of bundle) digest.update(`${path}\0${f.mode}\0`).update(f.content).update('\0');
   const finalName = `.${base}.${digest.digest('hex').slice(0, 16)}`;
   const finalDir = join(parent, finalName);
   const tmpDir = join(parent, `.${base}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);

@@ -12,9 +12,16 @@ export interface InputFile {
   sha256: string;
 }
 
+export type ServiceFile = { name: string; file: InputFile } | { problem: Problem };
+
 export interface Inputs {
   host?: InputFile;
-  services: { name: string; file: InputFile }[];
+  /**
+   * conf.d's service files in name order, each read only when the iteration reaches it
+   * (one file's text in memory at a time); a file that cannot be read, or that repeats
+   * a service name, comes as a problem.
+   */
+  services: Iterable<ServiceFile>;
   problems: Problem[];
 }
 
@@ -73,8 +80,8 @@ function linksToFile(path: string): boolean {
 const isProblem = (x: InputFile | Problem): x is Problem => 'message' in x;
 
 /**
- * Find and read gen-fw.yaml (when given or present) and every conf.d/*.yaml.
- * Reads only; problems are collected, not thrown.
+ * Find and read gen-fw.yaml (when given or present) and find every conf.d/*.yaml, to be
+ * read as `services` is iterated. Reads only; problems are collected, not thrown.
  */
 export async function readInputs(opts: { config?: string; confD: string }): Promise<Inputs> {
   const problems: Problem[] = [];
@@ -101,23 +108,24 @@ export async function readInputs(opts: { config?: string; confD: string }): Prom
     problems.push({ file: displayPath(confD), message: cannotRead(e) });
     return { host, services: [], problems };
   }
-  const services: Inputs['services'] = [];
+  return { host, services: readServiceFiles(confD, names), problems };
+}
+
+function* readServiceFiles(confD: string, names: readonly string[]): Generator<ServiceFile> {
   const seen = new Map<string, string>();
   for (const name of names) {
     const service = name.replace(/\.ya?ml$/, '');
-    const path = resolve(confD, name);
-    const r = readInput(path);
+    const r = readInput(resolve(confD, name));
     if (isProblem(r)) {
-      problems.push(r);
+      yield { problem: r };
       continue;
     }
     const earlier = seen.get(service);
     if (earlier) {
-      problems.push({ file: r.display, message: `duplicate service name "${service}" (also ${earlier}); one file per service` });
+      yield { problem: { file: r.display, message: `duplicate service name "${service}" (also ${earlier}); one file per service` } };
       continue;
     }
     seen.set(service, r.display);
-    services.push({ name: service, file: r });
+    yield { name: service, file: r };
   }
-  return { host, services, problems };
 }

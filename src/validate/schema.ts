@@ -1,15 +1,25 @@
 import { z } from 'zod';
 import {
+  ACTIONS,
+  DEFAULT_IGNORE_CHAINS,
+  DIRECTIONS,
+  ECHO_REQUEST_ACTIONS,
+  FINAL_ACTIONS,
+  METADATA_MODES,
+  POLICIES,
+  PROTOS,
   ValueError,
   parseAbsolutePath,
   parseAddressSpec,
   parseChainGlob,
+  parseComment,
+  parseDescription,
   parseInterface,
   parseLimit,
+  parseLogPrefix,
   parsePort,
   parsePortList,
   parseRelativeFile,
-  parseRuleText,
   parseSchedule,
   SET_NAME_RE,
 } from './values.js';
@@ -35,15 +45,9 @@ const limit = typed(parseLimit);
 const absPath = typed(parseAbsolutePath);
 const chainGlob = typed(parseChainGlob);
 
-// Kernel limits: LOG prefixes are 29 bytes, rule comments 255.
-export const LOG_PREFIX_MAX = 29;
-const logPrefix = typed((v) => {
-  const text = parseRuleText(v, LOG_PREFIX_MAX, 'log prefix');
-  if (text === '') throw new ValueError('log prefix must not be empty (iptables refuses an empty --log-prefix; leave the key out for the default)');
-  return text;
-});
-const comment = typed((v) => parseRuleText(v, 200, 'comment'));
-const description = typed((v) => parseRuleText(v, 500, 'description'));
+const logPrefix = typed(parseLogPrefix);
+const comment = typed(parseComment);
+const description = typed(parseDescription);
 
 const rateLimit = z.strictObject({
   // xt_recent remembers at most 20 packets per address by default, and the check counts the current one.
@@ -63,14 +67,14 @@ const logSettings = z.strictObject({
 });
 
 export const ruleSchema = z.strictObject({
-  direction: z.enum(['in', 'out', 'forward', 'docker']),
-  proto: z.enum(['tcp', 'udp', 'icmp', 'ipv6-icmp', 'all']).default('all'),
+  direction: z.enum(DIRECTIONS),
+  proto: z.enum(PROTOS).default('all'),
   dport: portList.optional(),
   sport: portList.optional(),
   interface: iface.optional(),
   source: addressSpec.optional(),
   destination: addressSpec.optional(),
-  action: z.enum(['accept', 'drop', 'reject']).default('accept'),
+  action: z.enum(ACTIONS).default('accept'),
   log: z.union([z.boolean(), logSettings]).default(false),
   rate_limit: rateLimit.optional(),
   comment: comment.optional(),
@@ -81,7 +85,7 @@ export const serviceSchema = z.strictObject({
   rules: z.array(ruleSchema).default([]),
 });
 
-const policyValue = z.enum(['accept', 'drop'], {
+const policyValue = z.enum(POLICIES, {
   error: 'must be "accept" or "drop" (the kernel has no reject policy; see "final: reject")',
 });
 
@@ -102,7 +106,7 @@ export const hostSchema = z.strictObject({
       invalid: z.union([z.literal('drop'), z.literal(false)]).default('drop'),
     })
     .prefault({}),
-  icmp: z.strictObject({ echo_request: z.enum(['accept', 'drop']).default('accept') }).prefault({}),
+  icmp: z.strictObject({ echo_request: z.enum(ECHO_REQUEST_ACTIONS).default('accept') }).prefault({}),
   deny: z.strictObject({ source: addressSpec.optional() }).prefault({}),
   ssh: onOff(
     z.strictObject({
@@ -115,8 +119,8 @@ export const hostSchema = z.strictObject({
   dns: serversOrBool.default(true),
   ntp: serversOrBool.default(true),
   dhcp: z.boolean().default(true),
-  metadata: z.enum(['root-only', 'allow', 'block']).default('root-only'),
-  final: z.enum(['drop', 'reject']).default('drop'),
+  metadata: z.enum(METADATA_MODES).default('root-only'),
+  final: z.enum(FINAL_ACTIONS).default('drop'),
   logging: z
     .strictObject({
       dropped: z.boolean().default(true),
@@ -148,7 +152,7 @@ export const hostSchema = z.strictObject({
   drift_check: z
     .strictObject({
       schedule: typed(parseSchedule).default('*/15 * * * *'),
-      ignore_chains: z.array(chainGlob).default(['DOCKER*', 'KUBE-*', 'CNI-*', 'cali-*']),
+      ignore_chains: z.array(chainGlob).default([...DEFAULT_IGNORE_CHAINS]),
       textfile_dir: z.union([absPath, z.literal(false)]).default('/var/lib/prometheus/node-exporter'),
     })
     .prefault({}),
