@@ -1,5 +1,6 @@
-import Handlebars from 'handlebars';
+import type HandlebarsNamespace from 'handlebars';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { IptRule } from '../model/types.js';
 import { commentText, shellQuote } from './shell-quote.js';
@@ -23,6 +24,13 @@ const helpers = {
 };
 
 export type Template = (data: object) => string;
+
+/**
+ * Handlebars from the single-file build its package ships (dist/handlebars.min.js, the same
+ * version and API): the package's main entry is some forty CommonJS modules plus the
+ * source-map library, which together take longer to load than rendering a hundred services.
+ */
+const Handlebars = createRequire(import.meta.url)('handlebars/dist/handlebars.min.js') as typeof HandlebarsNamespace;
 
 /**
  * Handlebars builds a file by appending its pieces one by one, which V8 keeps as a rope of
