@@ -39,8 +39,9 @@ export async function loadConfig(opts: { config?: string; confD: string }): Prom
     const r = parseYamlFile(s.file.display, s.file.text);
     if (!r.ok) parseProblems.push(...r.problems);
     else if (host) {
-      const service = await validateService({ name: s.name, parsed: r.parsed, sha256: s.file.sha256 }, host.host, problems);
-      if (service) services.push(service);
+      const v = await validateService({ name: s.name, parsed: r.parsed, sha256: s.file.sha256 }, host.host);
+      problems.push(...v.problems);
+      if (v.service) services.push(v.service);
     }
   }
   if (!host) throw new InputError([...readProblems, ...parseProblems]);

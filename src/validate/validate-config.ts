@@ -46,8 +46,8 @@ export interface HostInput {
 
 type Schemas = typeof import('./schema.js');
 let schemas: Promise<Schemas> | undefined;
-/** zod and the schemas, loaded only when the fast path is not sure about a file (or for tests). */
-export const loadSchemas = (): Promise<Schemas> => (schemas ??= import('./schema.js'));
+/** zod and the schemas, loaded only when the fast path is not sure about a file. */
+const loadSchemas = (): Promise<Schemas> => (schemas ??= import('./schema.js'));
 
 type Checked<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
 
@@ -80,26 +80,21 @@ export async function validateHost(hostInput: HostInput | undefined): Promise<{ 
 }
 
 /**
- * One service file: its values, or the problems with it. The result keeps nothing of the
- * parsed file, so files can be validated one at a time as they are read. Without `host`
- * (gen-fw.yaml was wrong), only the file's own shape is checked.
+ * One service file: its values, or the problems with it. The result holds only values,
+ * not the parsed document, so files can be validated one at a time as they are read.
+ * Without `host` (gen-fw.yaml was wrong), only the file's own shape is checked.
  */
-export async function validateService(input: ServiceInput, host: HostConfig | undefined, problems: Problem[]): Promise<Service | undefined> {
+export async function validateService(input: ServiceInput, host: HostConfig | undefined): Promise<{ service?: Service; problems: Problem[] }> {
   const { parsed } = input;
   if (!SERVICE_NAME_RE.test(input.name)) {
-    problems.push({
-      file: parsed.file,
-      message: `"${input.name}" is not a service name: the file name must match ^[a-z0-9][a-z0-9_-]{0,21}$ (lower-case letters, digits, "_" and "-")`,
-    });
-    return undefined;
+    const message = `"${input.name}" is not a service name: the file name must match ^[a-z0-9][a-z0-9_-]{0,21}$ (lower-case letters, digits, "_" and "-")`;
+    return { problems: [{ file: parsed.file, message }] };
   }
   const r = await validateData(parsed, fastValidateService, (s) => s.serviceSchema);
-  if (!r.ok) {
-    problems.push(...r.problems);
-    return undefined;
-  }
+  if (!r.ok) return { problems: r.problems };
+  const problems: Problem[] = [];
   if (host) r.value.rules.forEach((rule, i) => checkRule(rule, host, parsed, ['rules', i], problems));
-  return { name: input.name, file: parsed.file, sha256: input.sha256, description: r.value.description, rules: r.value.rules };
+  return { service: { name: input.name, file: parsed.file, sha256: input.sha256, description: r.value.description, rules: r.value.rules }, problems };
 }
 
 /** The checks that need the whole config (lock-out), and the config when nothing was wrong anywhere. */
