@@ -1,6 +1,6 @@
 import { InputError, type Problem } from '../errors.js';
 import { parseYamlFile } from '../parse/parse-yaml.js';
-import { validateConfig, type Config, type ServiceInput } from '../validate/validate-config.js';
+import { validateConfig, validateHost, validateService, type Config, type HostInput, type Service } from '../validate/validate-config.js';
 import { readInputs } from './read-inputs.js';
 
 export interface Loaded {
@@ -8,30 +8,46 @@ export interface Loaded {
   warnings: Problem[];
 }
 
-/** read → parse → validate. Throws InputError carrying every problem found. */
+/**
+ * read → parse → validate, one service file at a time: only the validated values of each
+ * are kept, never its text or parsed document. Throws InputError carrying every problem
+ * found: those of reading first, then YAML syntax, then validation, each in file order.
+ */
 export async function loadConfig(opts: { config?: string; confD: string }): Promise<Loaded> {
   const inputs = await readInputs(opts);
-  const problems: Problem[] = [...inputs.problems];
+  const readProblems: Problem[] = [...inputs.problems];
+  const parseProblems: Problem[] = [];
+  const problems: Problem[] = [];
 
-  let hostInput: Parameters<typeof validateConfig>[0];
+  let hostInput: HostInput | undefined;
   if (inputs.host) {
     const r = parseYamlFile(inputs.host.display, inputs.host.text);
     if (r.ok) hostInput = { parsed: r.parsed, sha256: inputs.host.sha256 };
-    else problems.push(...r.problems);
+    else parseProblems.push(...r.problems);
   }
-  const serviceInputs: ServiceInput[] = [];
+  // gen-fw.yaml did not parse: validating services against defaults would give misleading messages.
+  const hostParsed = !inputs.host || hostInput !== undefined;
+  const host = hostParsed ? await validateHost(hostInput) : undefined;
+  problems.push(...(host?.problems ?? []));
+
+  const services: Service[] = [];
   for (const s of inputs.services) {
+    if ('problem' in s) {
+      readProblems.push(s.problem);
+      continue;
+    }
     const r = parseYamlFile(s.file.display, s.file.text);
-    if (r.ok) serviceInputs.push({ name: s.name, parsed: r.parsed, sha256: s.file.sha256 });
-    else problems.push(...r.problems);
+    if (!r.ok) parseProblems.push(...r.problems);
+    else if (host) {
+      const v = await validateService({ name: s.name, parsed: r.parsed, sha256: s.file.sha256 }, host.host);
+      problems.push(...v.problems);
+      if (v.service) services.push(v.service);
+    }
   }
-  if (inputs.host && !hostInput) {
-    // gen-fw.yaml did not parse; validating services against defaults would give misleading messages.
-    throw new InputError(problems);
-  }
-  const v = validateConfig(hostInput, serviceInputs);
-  problems.push(...v.problems);
-  if (problems.length > 0 || !v.config) throw new InputError(problems);
+  if (!host) throw new InputError([...readProblems, ...parseProblems]);
+  const v = validateConfig(host.host, hostInput, services, problems);
+  const all = [...readProblems, ...parseProblems, ...v.problems];
+  if (all.length > 0 || !v.config) throw new InputError(all);
   return { config: withImpliedSettings(v.config), warnings: v.warnings };
 }
 

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import crypto from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename, isAbsolute, relative, resolve } from 'node:path';
-import { globby } from 'globby';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Problem } from '../errors.js';
 
 export interface InputFile {
@@ -13,9 +12,16 @@ export interface InputFile {
   sha256: string;
 }
 
+export type ServiceFile = { name: string; file: InputFile } | { problem: Problem };
+
 export interface Inputs {
   host?: InputFile;
-  services: { name: string; file: InputFile }[];
+  /**
+   * conf.d's service files in name order, each read only when the iteration reaches it
+   * (one file's text in memory at a time); a file that cannot be read, or that repeats
+   * a service name, comes as a problem.
+   */
+  services: Iterable<ServiceFile>;
   problems: Problem[];
 }
 
@@ -24,8 +30,12 @@ export function displayPath(path: string, cwd = process.cwd()): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
+// crypto.hash (Node 20.12+) is the one-shot form: for thousands of small files it costs
+// about half of creating a Hash object each time.
+const oneShot = typeof crypto.hash === 'function' ? crypto.hash : undefined;
+
 export function sha256(text: string | Buffer): string {
-  return createHash('sha256').update(text).digest('hex');
+  return oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex');
 }
 
 // Synchronous on purpose: thousands of small files read faster without a thread-pool
@@ -36,17 +46,46 @@ function readInput(path: string): InputFile | Problem {
     const text = readFileSync(path, 'utf8');
     return { display, path, text, sha256: sha256(text) };
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String((e as Error).message);
-    return { file: display, message: `cannot read: ${why}` };
+    return { file: display, message: cannotRead(e) };
+  }
+}
+
+function cannotRead(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String((e as Error).message);
+  return `cannot read: ${why}`;
+}
+
+const SERVICE_FILE_RE = /^[^.].*\.ya?ml$/s;
+
+/**
+ * The service files in conf.d: NAME.yaml and NAME.yml that are files (or symlinks to
+ * files), no hidden ones, sorted. One readdir, and a stat only for symlinks.
+ */
+function listServiceFiles(confD: string): string[] {
+  const names: string[] = [];
+  for (const entry of readdirSync(confD, { withFileTypes: true })) {
+    if (!SERVICE_FILE_RE.test(entry.name)) continue;
+    if (entry.isFile()) names.push(entry.name);
+    else if (entry.isSymbolicLink() && linksToFile(join(confD, entry.name))) names.push(entry.name);
+  }
+  return names.sort();
+}
+
+/** A dangling or looping symlink is no service file. */
+function linksToFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
   }
 }
 
 const isProblem = (x: InputFile | Problem): x is Problem => 'message' in x;
 
 /**
- * Find and read gen-fw.yaml (when given or present) and every conf.d/*.yaml.
- * Reads only; problems are collected, not thrown.
+ * Find and read gen-fw.yaml (when given or present) and find every conf.d/*.yaml, to be
+ * read as `services` is iterated. Reads only; problems are collected, not thrown.
  */
 export async function readInputs(opts: { config?: string; confD: string }): Promise<Inputs> {
   const problems: Problem[] = [];
@@ -66,25 +105,31 @@ export async function readInputs(opts: { config?: string; confD: string }): Prom
     problems.push({ file: displayPath(confD), message: dirStat ? 'is not a directory (expected conf.d with one NAME.yaml per service)' : 'no such directory (expected conf.d with one NAME.yaml per service; pass --conf-d DIR)' });
     return { host, services: [], problems };
   }
-  const names = await globby(['*.yaml', '*.yml'], { cwd: confD, onlyFiles: true, followSymbolicLinks: true, dot: false });
-  names.sort();
-  const services: Inputs['services'] = [];
+  let names: string[];
+  try {
+    names = listServiceFiles(confD);
+  } catch (e) {
+    problems.push({ file: displayPath(confD), message: cannotRead(e) });
+    return { host, services: [], problems };
+  }
+  return { host, services: readServiceFiles(confD, names), problems };
+}
+
+function* readServiceFiles(confD: string, names: readonly string[]): Generator<ServiceFile> {
   const seen = new Map<string, string>();
   for (const name of names) {
-    const service = basename(name).replace(/\.ya?ml$/, '');
-    const path = resolve(confD, name);
-    const r = readInput(path);
+    const service = name.replace(/\.ya?ml$/, '');
+    const r = readInput(resolve(confD, name));
     if (isProblem(r)) {
-      problems.push(r);
+      yield { problem: r };
       continue;
     }
     const earlier = seen.get(service);
     if (earlier) {
-      problems.push({ file: r.display, message: `duplicate service name "${service}" (also ${earlier}); one file per service` });
+      yield { problem: { file: r.display, message: `duplicate service name "${service}" (also ${earlier}); one file per service` } };
       continue;
     }
     seen.set(service, r.display);
-    services.push({ name: service, file: r });
+    yield { name: service, file: r };
   }
-  return { host, services, problems };
 }

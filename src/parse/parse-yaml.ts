@@ -1,6 +1,18 @@
 import jsyaml from 'js-yaml';
-import { LineCounter, parseDocument, isAlias, isNode, visit, type Document } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document } from 'yaml';
 import type { Problem } from '../errors.js';
+
+/**
+ * The `yaml` library, loaded on first use: most renders never need it (see below), and
+ * loading it costs as much as parsing a few hundred service files. It ships CommonJS for
+ * Node, so a synchronous require gives the same module an import would.
+ */
+let yamlLib: typeof import('yaml') | undefined;
+function yaml(): typeof import('yaml') {
+  yamlLib ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yamlLib;
+}
 
 /** A parsed YAML file that can say where any key path sits in the source. */
 export interface ParsedFile {
@@ -41,6 +53,7 @@ export function parseYamlFile(file: string, text: string): ParseResult {
 }
 
 function parseYamlFileFully(file: string, text: string): ParseResult {
+  const { LineCounter, parseDocument, isNode } = yaml();
   const lineCounter = new LineCounter();
   // logLevel 'error': a collection used as a key becomes an unknown-key problem, not a process warning.
   const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
@@ -84,6 +97,7 @@ function parseYamlFileFully(file: string, text: string): ParseResult {
 }
 
 function findKeyNode(parent: unknown, key: PropertyKey | undefined): number | undefined {
+  const { isNode } = yaml();
   if (!parent || typeof parent !== 'object' || !('items' in parent)) return undefined;
   const items = (parent as { items: unknown[] }).items;
   for (const item of items) {
@@ -97,6 +111,7 @@ function findKeyNode(parent: unknown, key: PropertyKey | undefined): number | un
 
 /** Offset of the first alias whose anchor is missing, if any. */
 function unresolvedAlias(doc: Document): number | undefined {
+  const { isAlias, visit } = yaml();
   let at: number | undefined;
   visit(doc, {
     Alias(_, node) {

@@ -1,14 +1,23 @@
 import { z } from 'zod';
 import {
+  ACTIONS,
+  DIRECTIONS,
+  ECHO_REQUEST_ACTIONS,
+  FINAL_ACTIONS,
+  METADATA_MODES,
+  POLICIES,
+  PROTOS,
   ValueError,
   parseAbsolutePath,
   parseAddressSpec,
+  parseComment,
+  parseDescription,
   parseInterface,
   parseLimit,
+  parseLogPrefix,
   parsePort,
   parsePortList,
   parseRelativeFile,
-  parseRuleText,
   parseSchedule,
   SET_NAME_RE,
 } from './values.js';
@@ -35,15 +44,9 @@ const limit = typed(parseLimit);
 const absPath = typed(parseAbsolutePath);
 const chainGlob = typed(parseChainGlob);
 
-// Kernel limits: LOG prefixes are 29 bytes, rule comments 255.
-export const LOG_PREFIX_MAX = 29;
-const logPrefix = typed((v) => {
-  const text = parseRuleText(v, LOG_PREFIX_MAX, 'log prefix');
-  if (text === '') throw new ValueError('log prefix must not be empty (iptables refuses an empty --log-prefix; leave the key out for the default)');
-  return text;
-});
-const comment = typed((v) => parseRuleText(v, 200, 'comment'));
-const description = typed((v) => parseRuleText(v, 500, 'description'));
+const logPrefix = typed(parseLogPrefix);
+const comment = typed(parseComment);
+const description = typed(parseDescription);
 
 const rateLimit = z.strictObject({
   // xt_recent remembers at most 20 packets per address by default, and the check counts the current one.
@@ -63,14 +66,14 @@ const logSettings = z.strictObject({
 });
 
 export const ruleSchema = z.strictObject({
-  direction: z.enum(['in', 'out', 'forward', 'docker']),
-  proto: z.enum(['tcp', 'udp', 'icmp', 'ipv6-icmp', 'all']).default('all'),
+  direction: z.enum(DIRECTIONS),
+  proto: z.enum(PROTOS).default('all'),
   dport: portList.optional(),
   sport: portList.optional(),
   interface: iface.optional(),
   source: addressSpec.optional(),
   destination: addressSpec.optional(),
-  action: z.enum(['accept', 'drop', 'reject']).default('accept'),
+  action: z.enum(ACTIONS).default('accept'),
   log: z.union([z.boolean(), logSettings]).default(false),
   rate_limit: rateLimit.optional(),
   comment: comment.optional(),
@@ -81,7 +84,7 @@ export const serviceSchema = z.strictObject({
   rules: z.array(ruleSchema).default([]),
 });
 
-const policyValue = z.enum(['accept', 'drop'], {
+const policyValue = z.enum(POLICIES, {
   error: 'must be "accept" or "drop" (the kernel has no reject policy; see "final: reject")',
 });
 
@@ -102,7 +105,7 @@ export const hostSchema = z.strictObject({
       invalid: z.union([z.literal('drop'), z.literal(false)]).default('drop'),
     })
     .prefault({}),
-  icmp: z.strictObject({ echo_request: z.enum(['accept', 'drop']).default('accept') }).prefault({}),
+  icmp: z.strictObject({ echo_request: z.enum(ECHO_REQUEST_ACTIONS).default('accept') }).prefault({}),
   deny: z.strictObject({ source: addressSpec.optional() }).prefault({}),
   ssh: onOff(
     z.strictObject({
@@ -115,8 +118,8 @@ export const hostSchema = z.strictObject({
   dns: serversOrBool.default(true),
   ntp: serversOrBool.default(true),
   dhcp: z.boolean().default(true),
-  metadata: z.enum(['root-only', 'allow', 'block']).default('root-only'),
-  final: z.enum(['drop', 'reject']).default('drop'),
+  metadata: z.enum(METADATA_MODES).default('root-only'),
+  final: z.enum(FINAL_ACTIONS).default('drop'),
   logging: z
     .strictObject({
       dropped: z.boolean().default(true),

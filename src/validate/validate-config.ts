@@ -1,6 +1,8 @@
+import type { z } from 'zod';
 import type { Problem } from '../errors.js';
 import type { ParsedFile } from '../parse/parse-yaml.js';
-import { hostSchema, serviceSchema, type HostConfig, type RuleConfig } from './schema.js';
+import { fastValidateHost, fastValidateService } from './fast-validate.js';
+import type { HostConfig, RuleConfig } from './schema.js';
 import type { AddressSpec, Family } from './values.js';
 import { problemAt, problemsFromZod } from './zod-problems.js';
 
@@ -37,45 +39,73 @@ export interface ServiceInput {
   sha256: string;
 }
 
-export function validateConfig(
-  hostInput: { parsed: ParsedFile; sha256: string } | undefined,
-  serviceInputs: ServiceInput[],
-): Validated {
+export interface HostInput {
+  parsed: ParsedFile;
+  sha256: string;
+}
+
+type Schemas = typeof import('./schema.js');
+let schemas: Promise<Schemas> | undefined;
+/** zod and the schemas, loaded only when the fast path is not sure about a file. */
+const loadSchemas = (): Promise<Schemas> => (schemas ??= import('./schema.js'));
+
+type Checked<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
+
+/**
+ * One file's data through the fast path (fast-validate.ts), or through the zod schema
+ * when the fast path is not sure: the schema then decides, and its issues become
+ * problems with file, line and key.
+ */
+async function validateData<T>(
+  parsed: ParsedFile,
+  fast: (data: unknown) => T | undefined,
+  schemaOf: (s: Schemas) => z.ZodType<T, unknown>,
+): Promise<Checked<T>> {
+  const data = parsed.data ?? {};
+  const value = fast(data);
+  if (value !== undefined) return { ok: true, value };
+  const schema = schemaOf(await loadSchemas());
+  const r = schema.safeParse(data, { reportInput: true });
+  return r.success ? { ok: true, value: r.data } : { ok: false, problems: problemsFromZod(parsed, schema, r.error) };
+}
+
+/** gen-fw.yaml's settings (the built-in defaults without one); problems when it is wrong. */
+export async function validateHost(hostInput: HostInput | undefined): Promise<{ host?: HostConfig; problems: Problem[] }> {
+  if (!hostInput) return { host: fastValidateHost({}) ?? (await loadSchemas()).hostSchema.parse({}), problems: [] };
   const problems: Problem[] = [];
+  const r = await validateData(hostInput.parsed, fastValidateHost, (s) => s.hostSchema);
+  if (!r.ok) return { problems: r.problems };
+  checkHost(r.value, hostInput.parsed, problems);
+  return { host: r.value, problems };
+}
+
+/**
+ * One service file: its values, or the problems with it. The result holds only values,
+ * not the parsed document, so files can be validated one at a time as they are read.
+ * Without `host` (gen-fw.yaml was wrong), only the file's own shape is checked.
+ */
+export async function validateService(input: ServiceInput, host: HostConfig | undefined): Promise<{ service?: Service; problems: Problem[] }> {
+  const { parsed } = input;
+  if (!SERVICE_NAME_RE.test(input.name)) {
+    const message = `"${input.name}" is not a service name: the file name must match ^[a-z0-9][a-z0-9_-]{0,21}$ (lower-case letters, digits, "_" and "-")`;
+    return { problems: [{ file: parsed.file, message }] };
+  }
+  const r = await validateData(parsed, fastValidateService, (s) => s.serviceSchema);
+  if (!r.ok) return { problems: r.problems };
+  const problems: Problem[] = [];
+  if (host) r.value.rules.forEach((rule, i) => checkRule(rule, host, parsed, ['rules', i], problems));
+  return { service: { name: input.name, file: parsed.file, sha256: input.sha256, description: r.value.description, rules: r.value.rules }, problems };
+}
+
+/** The checks that need the whole config (lock-out), and the config when nothing was wrong anywhere. */
+export function validateConfig(
+  host: HostConfig | undefined,
+  hostInput: HostInput | undefined,
+  services: Service[],
+  problems: Problem[],
+): Validated {
   const warnings: Problem[] = [];
-
-  let host: HostConfig | undefined;
-  if (hostInput) {
-    const r = hostSchema.safeParse(hostInput.parsed.data ?? {}, { reportInput: true });
-    if (r.success) host = r.data;
-    else problems.push(...problemsFromZod(hostInput.parsed, hostSchema, r.error));
-    if (r.success) checkHost(r.data, hostInput.parsed, problems);
-  } else {
-    host = hostSchema.parse({});
-  }
-
-  const services: Service[] = [];
-  for (const input of serviceInputs) {
-    const { parsed } = input;
-    if (!SERVICE_NAME_RE.test(input.name)) {
-      problems.push({
-        file: parsed.file,
-        message: `"${input.name}" is not a service name: the file name must match ^[a-z0-9][a-z0-9_-]{0,21}$ (lower-case letters, digits, "_" and "-")`,
-      });
-      continue;
-    }
-    const r = serviceSchema.safeParse(parsed.data ?? {}, { reportInput: true });
-    if (!r.success) {
-      problems.push(...problemsFromZod(parsed, serviceSchema, r.error));
-      continue;
-    }
-    if (host) r.data.rules.forEach((rule, i) => checkRule(rule, host, parsed, ['rules', i], problems));
-    services.push({ name: input.name, file: parsed.file, sha256: input.sha256, description: r.data.description, rules: r.data.rules });
-  }
-
-  if (host && hostInput) checkLockOut(host, services, hostInput.parsed, problems, warnings);
-  if (host && !hostInput) checkLockOut(host, services, undefined, problems, warnings);
-
+  if (host) checkLockOut(host, services, hostInput?.parsed, problems, warnings);
   if (problems.length > 0 || !host) return { problems, warnings };
   return {
     config: { host, hostFile: hostInput ? { file: hostInput.parsed.file, sha256: hostInput.sha256 } : undefined, services },

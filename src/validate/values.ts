@@ -2,7 +2,7 @@ import ipaddr from 'ipaddr.js';
 import { ValueError, show } from './value-error.js';
 
 export { ValueError, show } from './value-error.js';
-export { parseChainGlob, parseInterfaceGlob } from './globs.js';
+export { DEFAULT_IGNORE_CHAINS, parseChainGlob, parseInterfaceGlob } from './globs.js';
 
 /** Typed values: everything that reaches a template has been through one of these. */
 export type Family = 4 | 6;
@@ -23,6 +23,15 @@ export interface AddressSpec {
   sets: string[];
 }
 
+
+/** The words enumerated keys take: one list for the zod schema and the fast path alike. */
+export const DIRECTIONS = ['in', 'out', 'forward', 'docker'] as const;
+export const PROTOS = ['tcp', 'udp', 'icmp', 'ipv6-icmp', 'all'] as const;
+export const ACTIONS = ['accept', 'drop', 'reject'] as const;
+export const POLICIES = ['accept', 'drop'] as const;
+export const ECHO_REQUEST_ACTIONS = ['accept', 'drop'] as const;
+export const METADATA_MODES = ['root-only', 'allow', 'block'] as const;
+export const FINAL_ACTIONS = ['drop', 'reject'] as const;
 
 const PORT_RE = /^(\d{1,5})(?::(\d{1,5}))?$/;
 
@@ -58,7 +67,8 @@ export function parseAddress(value: unknown): Address {
   if (addressPart.includes('%')) throw new ValueError(`${show(value)} has a zone index; iptables takes none (use interface: to match the interface)`);
   try {
     if (text.includes('/')) {
-      const [addr, bits] = ipaddr.parseCIDR(text);
+      // Only IPv6 has colons: ipaddr.parseCIDR would try IPv6 first and throw (slowly) for every IPv4 network.
+      const [addr, bits] = text.includes(':') ? ipaddr.IPv6.parseCIDR(text) : ipaddr.IPv4.parseCIDR(text);
       const family: Family = addr.kind() === 'ipv4' ? 4 : 6;
       const network =
         family === 4
@@ -130,6 +140,18 @@ export function parseRuleText(value: unknown, max: number, what: string): string
   if (bytes > max) throw new ValueError(`${what} ${show(text)} is ${bytes} bytes long; the kernel allows at most ${max}`);
   return text;
 }
+
+// Kernel limits: LOG prefixes are 29 bytes, rule comments 255.
+export const LOG_PREFIX_MAX = 29;
+
+export function parseLogPrefix(value: unknown): string {
+  const text = parseRuleText(value, LOG_PREFIX_MAX, 'log prefix');
+  if (text === '') throw new ValueError('log prefix must not be empty (iptables refuses an empty --log-prefix; leave the key out for the default)');
+  return text;
+}
+
+export const parseComment = (value: unknown): string => parseRuleText(value, 200, 'comment');
+export const parseDescription = (value: unknown): string => parseRuleText(value, 500, 'description');
 
 const LIMIT_RE = /^([1-9]\d{0,5})\/(second|sec|s|minute|min|m|hour|h|day|d)$/;
 export function parseLimit(value: unknown): string {

@@ -135,7 +135,7 @@ function unwrap(schema: z.ZodType): z.ZodType[] {
   }
 }
 
-function objectKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+export function objectKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   let current: z.ZodType[] = [schema];
   for (const step of path) {
     const next: z.ZodType[] = [];
