@@ -1,11 +1,8 @@
 import type { RuleConfig } from '../validate/schema.js';
 import type { Family, PortRange } from '../validate/values.js';
 import { CHAIN, serviceInputChain } from './chains.js';
-import { portText } from './compile-rule.js';
+import { MULTIPORT_SLOTS, portText } from './compile-rule.js';
 import type { Guard, InboundChain, IptRule } from './types.js';
-
-/** multiport takes at most 15 ports; a range counts as two. */
-const MULTIPORT_SLOTS = 15;
 
 /** Sorted, with overlapping and adjacent ranges merged. */
 export function mergeRanges(ranges: readonly PortRange[]): PortRange[] {

@@ -6,7 +6,7 @@ import type { IpSet, IptRule, Table } from './types.js';
 /** More addresses than this in one list are matched through an ipset, never rule by rule. */
 export const MAX_INLINE_ADDRESSES = 16;
 /** multiport takes at most 15 ports; a range counts as two. */
-const MULTIPORT_SLOTS = 15;
+export const MULTIPORT_SLOTS = 15;
 
 export interface LogSpec {
   prefix: string;
