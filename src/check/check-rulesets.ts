@@ -2,15 +2,16 @@ import { countMembers, diffIpsets } from './diff-ipsets.js';
 import { diffDumps, tallyChanges } from './diff-dumps.js';
 import { countRules, normaliseDump, type ChainFilter } from './normalise-dump.js';
 import { DumpError, DumpReader } from './parse-dump.js';
+import { DumpMatcher } from './match-dump.js';
 import { parseIpsets } from './parse-ipsets.js';
-import { describeSource, readState, type StateRead, type StateSource } from './read-state.js';
+import { describeSource, readState, type StartedState, type StateRead, type StateSource } from './read-state.js';
 import type { Change, CheckReport, Dump, RulesetName, RulesetResult, SetDump } from './types.js';
 
-/** One comparison to make: a ruleset, its saved state and its live state. */
+/** One comparison to make: a ruleset, its saved state and its live state (or their reads, begun). */
 export interface RulesetSpec {
   ruleset: RulesetName;
-  saved: StateSource;
-  live: StateSource;
+  saved: StateSource | StartedState;
+  live: StateSource | StartedState;
 }
 
 export const LEGACY_FINDING = 'iptables-legacy tables present: their rules are not checked (see iptables-legacy-save)';
@@ -49,20 +50,31 @@ function compareParsed(saved: Parsed, live: Parsed): { changes: Change[]; size: 
 }
 
 type SideOutcome = { error: { code: 2 | 3; message: string } } | { state: StateRead; parsed: Parsed | DumpError };
+type RulesSide = { error: { code: 2 | 3; message: string } } | { state: StateRead; parsed: Dump | DumpError };
+
+/** Parse what a reader was given; a DumpError names the side, anything else is thrown. */
+function finishReader(name: string, reader: DumpReader, failure: unknown, filter: ChainFilter): Dump | DumpError {
+  if (failure !== undefined) return sideError(name, failure);
+  try {
+    return normaliseDump(reader.end(), filter);
+  } catch (e) {
+    return sideError(name, e);
+  }
+}
 
 /**
  * Read one side and parse it as it comes: the saved file while iptables-save still runs, and
  * iptables-save's output while it is still writing. A dump that goes wrong is read to its end
- * all the same (a failed save is told before a bad line).
+ * all the same (a failed save is told before a bad line). `onReadings` gets the lines as the
+ * parser read them, once the dump parsed.
  */
-async function readSide(ruleset: RulesetName, source: StateSource, filter: ChainFilter): Promise<SideOutcome> {
-  const name = describeSource(source);
-  const reader = ruleset === 'ipsets' ? undefined : new DumpReader();
+async function readRules(source: StateSource | StartedState, filter: ChainFilter, onReadings?: (r: readonly string[]) => void): Promise<RulesSide> {
+  const reader = new DumpReader({ keepReadings: onReadings !== undefined });
   // Whatever push throws is kept until the read is over: thrown from a stream's data
   // handler, an internal error would end the process with 1, which `check` means as drift.
   let failure: unknown;
   const state = await readState(source, (piece) => {
-    if (!reader || failure !== undefined) return;
+    if (failure !== undefined) return;
     try {
       reader.push(piece);
     } catch (e) {
@@ -70,24 +82,103 @@ async function readSide(ruleset: RulesetName, source: StateSource, filter: Chain
     }
   });
   if ('error' in state) return { error: state.error };
-  if (failure !== undefined) return { state, parsed: sideError(name, failure) };
+  const parsed = finishReader(describeSource(source), reader, failure, filter);
+  if (!(parsed instanceof DumpError)) onReadings?.(reader.readings ?? []);
+  return { state, parsed };
+}
+
+/**
+ * The live side: matched line by line against the saved one as it comes (DumpMatcher), and
+ * parsed only from the first line that differs on (then as it comes, too). `finish` tells
+ * the outcome once the saved side is read as well: SAME, or the parsed dump.
+ */
+async function readLiveRules(
+  source: StateSource | StartedState,
+  filter: ChainFilter,
+  matcher: DumpMatcher,
+): Promise<{ error: { code: 2 | 3; message: string } } | { state: StateRead; finish: () => Dump | DumpError }> {
+  let reader: DumpReader | undefined;
+  let failure: unknown;
+  const parse = (text: string) => {
+    if (failure !== undefined) return;
+    try {
+      (reader ??= new DumpReader()).push(text);
+    } catch (e) {
+      failure = e;
+    }
+  };
+  const state = await readState(source, (piece) => {
+    if (reader) return parse(piece);
+    matcher.push(piece);
+    if (!matcher.matching) parse(matcher.text());
+  });
+  if ('error' in state) return { error: state.error };
+  return {
+    state,
+    finish: () => {
+      if (!reader && matcher.end()) return SAME;
+      if (!reader) parse(matcher.text());
+      return finishReader(describeSource(source), reader as DumpReader, failure, filter);
+    },
+  };
+}
+
+/** Stands for a live dump that read line for line as the saved one. */
+const SAME: Dump = { tables: new Map(), legacyTables: false };
+
+async function readSets(source: StateSource | StartedState): Promise<SideOutcome> {
+  const state = await readState(source);
+  if ('error' in state) return { error: state.error };
   try {
-    if (!reader) return { state, parsed: { kind: 'sets', sets: parseIpsets(state.text) } };
-    return { state, parsed: { kind: 'rules', dump: normaliseDump(reader.end(), filter) } };
+    return { state, parsed: { kind: 'sets', sets: parseIpsets(state.text) } };
   } catch (e) {
-    return { state, parsed: sideError(name, e) };
+    return { state, parsed: sideError(describeSource(source), e) };
   }
+}
+
+interface BothSides {
+  saved: SideOutcome;
+  live: SideOutcome;
+  /** The live dump read line for line as the saved one: in sync without a comparison. */
+  same: boolean;
+  /** iptables-nft's legacy warning was in the live dump (known without parsing it when `same`). */
+  liveLegacy: boolean;
+}
+
+/** Both sides read at once; the live one matched against the saved one where it can be. */
+async function readBoth(spec: RulesetSpec, filter: ChainFilter): Promise<BothSides> {
+  if (spec.ruleset === 'ipsets') {
+    const [saved, live] = await Promise.all([readSets(spec.saved), readSets(spec.live)]);
+    return { saved, live, same: false, liveLegacy: false };
+  }
+  const matcher = new DumpMatcher();
+  const [saved, live] = await Promise.all([
+    readRules(spec.saved, filter, (readings) => matcher.setSaved(readings)),
+    readLiveRules(spec.live, filter, matcher),
+  ]);
+  const rules = (parsed: Dump | DumpError): Parsed | DumpError => (parsed instanceof DumpError ? parsed : { kind: 'rules', dump: parsed });
+  const savedSide: SideOutcome = 'error' in saved ? saved : { state: saved.state, parsed: rules(saved.parsed) };
+  if ('error' in live) return { saved: savedSide, live, same: false, liveLegacy: false };
+  // The matcher has the saved side's lines only when that parsed; without them the live side is parsed.
+  const parsed = live.finish();
+  // The same lines as the saved dump: it parses as the saved one did.
+  if (parsed === SAME && !('error' in saved) && !(saved.parsed instanceof DumpError)) {
+    return { saved: savedSide, live: { state: live.state, parsed: rules(saved.parsed) }, same: true, liveLegacy: matcher.legacyTables };
+  }
+  return { saved: savedSide, live: { state: live.state, parsed: rules(parsed) }, same: false, liveLegacy: false };
 }
 
 export async function checkRuleset(spec: RulesetSpec, filter: ChainFilter): Promise<RulesetResult> {
   const result = emptyResult(spec);
-  const [saved, live] = await Promise.all([readSide(spec.ruleset, spec.saved, filter), readSide(spec.ruleset, spec.live, filter)]);
+  const { saved, live, same, liveLegacy } = await readBoth(spec, filter);
   // Errors in the order a reader would meet them: reading the saved side, the live side, then their contents.
   if ('error' in saved) return { ...result, status: 'error', error: saved.error };
   if ('error' in live) return { ...result, status: 'error', error: live.error };
   if (saved.parsed instanceof DumpError) return { ...result, status: 'error', error: { code: 2, message: saved.parsed.message } };
   if (live.parsed instanceof DumpError) return { ...result, status: 'error', error: { code: 2, message: live.parsed.message } };
-  const c = compareParsed(saved.parsed, live.parsed);
+  const c = same
+    ? { changes: [], size: saved.parsed.kind === 'rules' ? countRules(saved.parsed.dump) : 0, legacyTables: liveLegacy }
+    : compareParsed(saved.parsed, live.parsed);
   const legacyTables = c.legacyTables || live.state.legacyTables;
   return {
     ...result,

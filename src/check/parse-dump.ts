@@ -28,6 +28,21 @@ function trimBlanks(raw: string): string {
 }
 
 /**
+ * A line as the parser reads it, or undefined for a blank or comment line: blanks trimmed,
+ * a chain line cut to its name and policy, a rule's counters dropped. Two dumps whose lines
+ * read the same, in the same order, parse the same.
+ */
+export function readingOf(raw: string): string | undefined {
+  const line = trimBlanks(raw);
+  if (line === '' || line.startsWith('#')) return undefined;
+  if (line.startsWith(':')) {
+    const words = line.split(/[ \t]+/, 2);
+    return words.length === 2 ? `${words[0]} ${words[1]}` : words[0];
+  }
+  return line.startsWith('[') ? line.replace(COUNTERS, '') : line;
+}
+
+/**
  * Parse iptables-save output into tables → chains → rules, as it comes: `push` each piece of
  * text (lines may be split anywhere), then `end`. Comment lines, blank lines and counters
  * (chain and per-rule, as `iptables-save -c` writes them) are dropped; a rule is kept as its
@@ -40,6 +55,12 @@ export class DumpReader {
   private chains: Map<string, ChainDump> | undefined;
   private lineNo = 0;
   private partial = '';
+  /** Every line's reading (see readingOf), in order, when asked for: what a live dump is matched against. */
+  readonly readings: string[] | undefined;
+
+  constructor(options: { keepReadings?: boolean } = {}) {
+    this.readings = options.keepReadings ? [] : undefined;
+  }
 
   push(text: string): void {
     const lines = (this.partial + text).split('\n');
@@ -56,12 +77,12 @@ export class DumpReader {
 
   private readLine(raw: string): void {
     const lineNo = ++this.lineNo;
-    let line = trimBlanks(raw);
-    if (line === '') return;
-    if (line.startsWith('#')) {
-      if (LEGACY_WARNING.test(line)) this.legacyTables = true;
+    const line = readingOf(raw);
+    if (line === undefined) {
+      if (LEGACY_WARNING.test(raw)) this.legacyTables = true;
       return;
     }
+    this.readings?.push(line);
     if (line.startsWith('*')) {
       const name = line.slice(1);
       if (name === '') throw new DumpError(lineNo, 'a table line with no name');
@@ -85,7 +106,6 @@ export class DumpReader {
       chains.set(name, { policy, rules: [] });
       return;
     }
-    if (line.startsWith('[')) line = line.replace(COUNTERS, '');
     const [, op, name] = OP_AND_CHAIN.exec(line) ?? [];
     if (op !== '-A' || name === undefined) throw new DumpError(lineNo, 'not a table, chain or rule line of iptables-save');
     if (!chains) throw new DumpError(lineNo, 'a rule outside a table');

@@ -3,9 +3,16 @@ import { join } from 'node:path';
 import { ExitError } from '../errors.js';
 import { ValueError } from '../validate/value-error.js';
 import { DEFAULT_IGNORE_CHAINS, DOCKER_BRIDGES, parseChainGlob, parseInterfaceGlob } from '../validate/globs.js';
-import type { RulesetSpec } from './check-rulesets.js';
+import type { StateSource } from './read-state.js';
 import { chainFilterOf, type ChainFilter } from './normalise-dump.js';
 import type { RulesetName } from './types.js';
+
+/** One comparison to make: a ruleset, where its saved state is, and where its live state is. */
+export interface PlannedCheck {
+  ruleset: RulesetName;
+  saved: StateSource;
+  live: StateSource;
+}
 
 export interface CheckOptions {
   saved?: string;
@@ -63,13 +70,13 @@ function saveCommand(ruleset: 'ipv4' | 'ipv6'): { command: string; args: string[
  * kernel has it) against iptables-save, and the gfw-* ipsets when /etc/iptables/ipsets
  * exists. A --saved or --live file holds one family: IPv4 unless --family ipv6.
  */
-export function planCheck(o: CheckOptions, host: HostFacts): { specs: RulesetSpec[]; filter: ChainFilter } {
+export function planCheck(o: CheckOptions, host: HostFacts): { specs: PlannedCheck[]; filter: ChainFilter } {
   const files = o.saved !== undefined || o.live !== undefined;
   const family = o.family ?? (files ? 'ipv4' : 'both');
   if (family !== 'ipv4' && family !== 'ipv6' && family !== 'both') usage(`--family: ${JSON.stringify(family)} is not ipv4, ipv6 or both`);
   if (files && family === 'both') usage('--saved and --live files hold one family: add --family ipv4 or --family ipv6');
   const families: Array<'ipv4' | 'ipv6'> = family === 'both' ? (host.hasIpv6 ? ['ipv4', 'ipv6'] : ['ipv4']) : [family];
-  const specs: RulesetSpec[] = families.map((ruleset) => ({
+  const specs: PlannedCheck[] = families.map((ruleset) => ({
     ruleset,
     saved: { file: o.saved ?? join(host.stateDir, ruleset === 'ipv4' ? 'rules.v4' : 'rules.v6') },
     live: o.live !== undefined ? { file: o.live } : saveCommand(ruleset),

@@ -14,7 +14,14 @@ export interface StateRead {
   legacyTables: boolean;
 }
 
-export function describeSource(source: StateSource): string {
+/** A read begun before anybody listens: its output waits (in memory) for `consume`. */
+export interface StartedState {
+  source: StateSource;
+  consume(sink: StateSink): Promise<StateText>;
+}
+
+export function describeSource(source: StateSource | StartedState): string {
+  if ('consume' in source) return describeSource(source.source);
   return 'file' in source ? source.file : [source.command, ...source.args].join(' ');
 }
 
@@ -88,6 +95,26 @@ async function runStateCommand(command: string, args: string[], sink: StateSink)
   return { text: r.stdout, findings, legacyTables };
 }
 
-export function readState(source: StateSource, sink: StateSink = () => {}): Promise<StateText> {
-  return 'file' in source ? readStateFile(source.file, sink) : runStateCommand(source.command, source.args, sink);
+export function readState(source: StateSource | StartedState, sink: StateSink = () => {}): Promise<StateText> {
+  return 'consume' in source ? source.consume(sink) : startState(source).consume(sink);
+}
+
+/**
+ * Begin a read now and hand its pieces to a sink given later: `gen-fw check` starts
+ * iptables-save before it loads the code that compares (iptables-save is most of its time).
+ */
+export function startState(source: StateSource): StartedState {
+  let sink: StateSink | undefined;
+  const early: string[] = [];
+  const take = (piece: string) => (sink ? sink(piece) : early.push(piece));
+  const done = 'file' in source ? readStateFile(source.file, take) : runStateCommand(source.command, source.args, take);
+  return {
+    source,
+    consume: (s) => {
+      if (sink) throw new Error(`${describeSource(source)} is read once`);
+      sink = s;
+      for (const piece of early.splice(0)) s(piece);
+      return done;
+    },
+  };
 }
