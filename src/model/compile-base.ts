@@ -131,13 +131,15 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
       comment: 'deny',
     });
   }
+  // Replies and established connections first: most packets stop here. RELATED,ESTABLISHED
+  // and INVALID never meet, and the ICMPv6 rules below only accept, so no verdict moves.
+  if (host.conntrack.established) b.raw('INPUT: replies and established connections (conntrack)', CHAIN.input, all, ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT], 'established');
   if (host.ipv6) {
     for (const t of ICMPV6_IN) {
       b.raw('INPUT: ICMPv6 that IPv6 cannot live without (RFC 4890); conntrack never admits ND', CHAIN.input, v6, ['-p', 'ipv6-icmp', '--icmpv6-type', t.type, ...(t.extra ?? []), ...ACCEPT], `icmpv6 ${t.note}`);
     }
   }
-  if (host.conntrack.invalid) b.raw('INPUT: conntrack', CHAIN.input, all, ['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'], 'invalid');
-  if (host.conntrack.established) b.raw('INPUT: conntrack', CHAIN.input, all, ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT], 'established');
+  if (host.conntrack.invalid) b.raw('INPUT: packets conntrack finds invalid', CHAIN.input, all, ['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'], 'invalid');
   if (host.ssh) {
     const ssh = host.ssh;
     b.rule(`INPUT: SSH on ${ssh.port.from}${ssh.rate_limit ? `, at most ${ssh.rate_limit.hits} new connections per source per ${ssh.rate_limit.seconds}s` : ''}`, {
@@ -167,13 +169,13 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
 
   // --- OUTPUT
   if (host.loopback) b.raw('OUTPUT: loopback', CHAIN.output, lo, ['-o', 'lo', ...ACCEPT], 'loopback');
+  if (host.conntrack.established) b.raw('OUTPUT: replies and established connections (conntrack)', CHAIN.output, all, ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT], 'established');
   if (host.ipv6) {
     for (const t of ICMPV6_OUT) {
       b.raw('OUTPUT: ICMPv6 that IPv6 cannot live without (RFC 4890)', CHAIN.output, v6, ['-p', 'ipv6-icmp', '--icmpv6-type', t.type, ...(t.extra ?? []), ...ACCEPT], 'icmpv6');
     }
   }
-  if (host.conntrack.invalid) b.raw('OUTPUT: conntrack', CHAIN.output, all, ['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'], 'invalid');
-  if (host.conntrack.established) b.raw('OUTPUT: conntrack', CHAIN.output, all, ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT], 'established');
+  if (host.conntrack.invalid) b.raw('OUTPUT: packets conntrack finds invalid', CHAIN.output, all, ['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'], 'invalid');
   for (const family of all) {
     const addr = METADATA[family];
     const title = `OUTPUT: cloud metadata service (${host.metadata})`;
