@@ -8,7 +8,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderBundle } from './lib/bundle.mjs';
 import { writeRulesConfD } from './lib/gen.mjs';
-import { CLI, fmtInt, inNs, interleave, NODE, netnsAdd, netnsDel, stats, tempDir } from './lib/util.mjs';
+import { CLI, fmtInt, inNs, interleave, NODE, netnsAdd, netnsDel, ROOT, stats, tempDir } from './lib/util.mjs';
+
+const FLOOR = join(ROOT, 'bench/lib/save-floor.mjs');
 
 async function cliHasCheck() {
   const r = await execa(NODE, [CLI, 'check', '--help'], { reject: false });
@@ -35,6 +37,8 @@ export async function benchDrift({ quick, reps, log }) {
     const subjects = {};
     if (check) subjects['iptables-check'] = ['sh', [check, '--quiet', '--textfile-dir', metrics]];
     if (haveCli) subjects['gen-fw check'] = [NODE, [CLI, 'check']];
+    // Diagnostic: Node starting and reading both dumps, nothing else (the floor of gen-fw check).
+    subjects['node floor'] = [NODE, [FLOOR]];
     const bare = [
       'sh',
       ['-c', 'iptables-save | diff /etc/iptables/rules.v4 - >/dev/null; ip6tables-save | diff /etc/iptables/rules.v6 - >/dev/null; true'],
@@ -45,7 +49,7 @@ export async function benchDrift({ quick, reps, log }) {
       const t = performance.now();
       const r = await inNs(ns, cmd, args, { reject: false, maxBuffer: 1 << 30 });
       const s = (performance.now() - t) / 1000;
-      if (k !== 'bare' && r.exitCode !== expect) {
+      if (k !== 'bare' && k !== 'node floor' && r.exitCode !== expect) {
         throw new Error(`${k} exited ${r.exitCode}, expected ${expect}: ${String(r.stderr || r.stdout).slice(0, 500)}`);
       }
       return s;
@@ -76,6 +80,11 @@ export async function benchDrift({ quick, reps, log }) {
         ratio: { kind: 'slower' },
       });
     }
+    rows.push({
+      group: '3', what: 'drift check, the floor for Node (diagnostic: starts, reads both saves, compares nothing)', size,
+      subject: { label: 'node + both saves', stats: stats(insync['node floor']), unit: 's' }, baseline: baseline(insync.bare),
+      ratio: { kind: 'slower' },
+    });
     return rows;
   } finally {
     await netnsDel(ns);
