@@ -7,10 +7,12 @@ import { packageRoot, version } from '../version.js';
 import { consoleReporter, type Reporter } from './reporter.js';
 import type { CheckCommandOptions } from './check-command.js';
 import { addCheckOptions, parseCheckArgs } from './check-options.js';
+import { addRenderOptions, parseRenderArgs, type RenderCliOptions } from './render-options.js';
 
 // Each command loads its own stage modules when it runs: `render` never pays for execa,
-// `check` never for Handlebars, and --help and --version for neither. A plain `check`
-// command line (what cron and scripts run) is read without loading commander at all.
+// `check` never for Handlebars, and --help and --version for neither. A plain `check` or
+// `render` command line (what cron, scripts and builds run) is read without loading
+// commander at all.
 
 const report: Reporter = consoleReporter();
 let debug = false;
@@ -25,6 +27,11 @@ async function runCheck(o: CheckCommandOptions): Promise<number> {
   return checkCommand(o, report);
 }
 
+async function runRender(o: RenderCliOptions): Promise<number> {
+  const { renderCommand } = await import('./render-command.js');
+  return renderCommand({ ...o, config: configOption(o.config) }, report);
+}
+
 function buildProgram(Program: typeof Command, setExit: (code: number) => void): Command {
   const program = new Program('gen-fw')
     .description('Render the Tao of Ops firewall bundle (iptables-init, fragments, restore hook, drift check) from conf.d')
@@ -36,17 +43,9 @@ function buildProgram(Program: typeof Command, setExit: (code: number) => void):
       debug = Boolean(cmd.opts().debug);
     });
 
-  program
-    .command('render')
-    .description('render the bundle into --out (replaced whole, or not at all)')
-    .option('--config <file>', 'host settings (default: ./gen-fw.yaml when it exists, else built-in defaults)')
-    .option('--conf-d <dir>', 'one NAME.yaml per service', './conf.d')
-    .option('--templates <dir>', 'Handlebars templates', join(packageRoot, 'templates'))
-    .option('--out <dir>', 'where the bundle goes', './build/firewall')
-    .action(async (o: { config?: string; confD: string; templates: string; out: string }) => {
-      const { renderCommand } = await import('./render-command.js');
-      setExit(await renderCommand({ ...o, config: configOption(o.config) }, report));
-    });
+  addRenderOptions(program.command('render').description('render the bundle into --out (replaced whole, or not at all)')).action(
+    async (o: RenderCliOptions) => setExit(await runRender(o)),
+  );
 
   program
     .command('lint')
@@ -73,6 +72,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     const check = argv[2] === 'check' ? parseCheckArgs(argv.slice(3)) : undefined;
     if (check) return await runCheck(check);
+    const render = argv[2] === 'render' ? parseRenderArgs(argv.slice(3)) : undefined;
+    if (render) return await runRender(render);
     const { Command, CommanderError } = await import('commander');
     let code = 0;
     const program = buildProgram(Command, (c) => (code = c));

@@ -1,10 +1,11 @@
 import { InputError } from '../errors.js';
 import { loadConfig } from '../load/load-config.js';
 import { readSets } from '../load/read-sets.js';
-import { compileRuleset } from '../model/compile-ruleset.js';
+import { compileRulesetStream } from '../model/compile-ruleset.js';
 import { loadTemplates } from '../render/handlebars.js';
-import { renderBundle, type Bundle } from '../render/render-bundle.js';
-import { writeBundle } from '../emit/write-bundle.js';
+import { renderBundle } from '../render/render-bundle.js';
+import { memorySink, type Bundle, type BundleSink } from '../render/bundle.js';
+import { emitBundle } from '../emit/write-bundle.js';
 import type { Reporter } from './reporter.js';
 
 export interface RenderOptions {
@@ -14,19 +15,30 @@ export interface RenderOptions {
   out: string;
 }
 
-/** read → plan → render, all in memory: nothing is written here. */
-export async function planBundle(opts: Omit<RenderOptions, 'out'>, report: Reporter): Promise<Bundle> {
+/**
+ * read → validate → plan. Every input problem is found here, before anything is written;
+ * what is returned renders the bundle into a sink (compiling each fragment as it goes).
+ */
+export async function planRender(opts: Omit<RenderOptions, 'out'>, report: Reporter): Promise<(sink: BundleSink) => void> {
   const { config, warnings } = await loadConfig(opts);
   const { sets, problems } = await readSets(config.host, config.hostFile ? opts.config ?? 'gen-fw.yaml' : undefined);
   if (problems.length) throw new InputError(problems);
   for (const w of warnings) report.warning(w);
-  const ruleset = compileRuleset(config, sets);
-  return renderBundle(config, ruleset, loadTemplates(opts.templates));
+  const { templates } = loadTemplates(opts.templates);
+  return (sink) => renderBundle(config, compileRulesetStream(config, sets), templates, sink);
+}
+
+/** The whole bundle in memory: nothing is written. */
+export async function planBundle(opts: Omit<RenderOptions, 'out'>, report: Reporter): Promise<Bundle> {
+  const render = await planRender(opts, report);
+  const sink = memorySink();
+  render(sink);
+  return sink.bundle();
 }
 
 export async function renderCommand(opts: RenderOptions, report: Reporter): Promise<number> {
-  const bundle = await planBundle(opts, report);
-  await writeBundle(bundle, opts.out);
-  report.result(`rendered ${bundle.size} files into ${opts.out}`);
+  const render = await planRender(opts, report);
+  const { files } = await emitBundle(opts.out, render);
+  report.result(`rendered ${files} files into ${opts.out}`);
   return 0;
 }

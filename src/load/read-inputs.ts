@@ -30,6 +30,14 @@ export function displayPath(path: string, cwd = process.cwd()): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
+/** displayPath of each file in `dir` (absolute), without working out a relative path for each. */
+export function displayPathsIn(dir: string, cwd = process.cwd()): (name: string) => string {
+  const rel = relative(cwd, dir);
+  if (rel === '') return (name) => name;
+  const shownDir = displayPath(dir, cwd);
+  return (name) => join(shownDir, name);
+}
+
 // crypto.hash (Node 20.12+) is the one-shot form: for thousands of small files it costs
 // about half of creating a Hash object each time.
 const oneShot = typeof crypto.hash === 'function' ? crypto.hash : undefined;
@@ -40,8 +48,7 @@ export function sha256(text: string | Buffer): string {
 
 // Synchronous on purpose: thousands of small files read faster without a thread-pool
 // round trip each, and a CLI has nothing else to do meanwhile.
-function readInput(path: string): InputFile | Problem {
-  const display = displayPath(path);
+function readInput(path: string, display = displayPath(path)): InputFile | Problem {
   try {
     const text = readFileSync(path, 'utf8');
     return { display, path, text, sha256: sha256(text) };
@@ -117,9 +124,10 @@ export async function readInputs(opts: { config?: string; confD: string }): Prom
 
 function* readServiceFiles(confD: string, names: readonly string[]): Generator<ServiceFile> {
   const seen = new Map<string, string>();
+  const shown = displayPathsIn(confD);
   for (const name of names) {
     const service = name.replace(/\.ya?ml$/, '');
-    const r = readInput(resolve(confD, name));
+    const r = readInput(join(confD, name), shown(name));
     if (isProblem(r)) {
       yield { problem: r };
       continue;

@@ -2,13 +2,19 @@ import type { Family, PortRange } from '../validate/values.js';
 import { CHAIN, dispatchChain } from './chains.js';
 import { portText } from './compile-rule.js';
 import { guardJump } from './compile-inbound.js';
-import type { Dispatch, FragmentModel, IptRule } from './types.js';
+import type { Dispatch, InboundChain, IptRule } from './types.js';
 
 /** With more services than this (with inbound rules, in one family), new connections are dispatched by port. */
 export const DISPATCH_MIN_SERVICES = 8;
 /** Children per dispatch chain, and services a leaf may list before it is split. */
 const FANOUT = 4;
 const LEAF = 8;
+
+/** What the dispatch needs of a fragment: its service and the guards of its inbound chains. */
+export interface DispatchInput {
+  service: string;
+  inbound: readonly Pick<InboundChain, 'family' | 'guards'>[];
+}
 
 const ALL_PORTS: PortRange[] = [{ from: 0, to: 65535 }];
 
@@ -68,7 +74,7 @@ function portTree(proto: 'tcp' | 'udp', entries: Entry[], rule: (chain: string, 
  * jumps once to GFW-I-PORTS, which sends TCP and UDP down their port trees and jumps, in
  * order, to the services that take other protocols. It replaces the fragments' jumps.
  */
-export function compileDispatch(fragments: readonly FragmentModel[]): Dispatch[] {
+export function compileDispatch(fragments: readonly DispatchInput[]): Dispatch[] {
   const out: Dispatch[] = [];
   for (const family of [4, 6] as Family[]) {
     const chains = fragments.flatMap((f) => f.inbound.filter((c) => c.family === family).map((c) => ({ service: f.service, c })));

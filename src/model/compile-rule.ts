@@ -147,6 +147,12 @@ function protoArgs(proto: RuleSpec['proto']): string[] {
 function product<T>(lists: T[][][]): T[][] {
   let acc: T[][] = [[]];
   for (const list of lists) {
+    // Most lists are one choice (often an empty one): append it, no copies.
+    if (list.length === 1) {
+      const only = list[0]!;
+      if (only.length > 0) for (const a of acc) a.push(...only);
+      continue;
+    }
     const next: T[][] = [];
     for (const a of acc) for (const b of list) next.push([...a, ...b]);
     acc = next;

@@ -1,28 +1,66 @@
 import type { Config } from '../validate/validate-config.js';
 import type { Address } from '../validate/values.js';
 import { compileBase } from './compile-base.js';
-import { compileDispatch } from './compile-dispatch.js';
+import { compileDispatch, type DispatchInput } from './compile-dispatch.js';
 import { SetRegistry } from './compile-rule.js';
 import { compileService } from './compile-service.js';
-import type { Ruleset } from './types.js';
+import type { FragmentModel, Guard, Ruleset, RulesetStream } from './types.js';
 
 export interface NamedSet {
   origin: string;
   addresses: Address[];
 }
 
-/** The whole firewall as data: pure, synchronous, no filesystem. */
-export function compileRuleset(config: Config, namedSets: ReadonlyMap<string, NamedSet> = new Map()): Ruleset {
+/**
+ * A guard kept for the dispatch, in arrays of its own size: the fragment's own were grown by
+ * push, with room for 17 entries each, and 10,000 services keep 50,000 of them.
+ */
+function copyGuard(g: Guard): Guard {
+  return g.ports ? { proto: g.proto, ports: g.ports.map((p) => ({ from: p.from, to: p.to })) } : { proto: g.proto };
+}
+
+/**
+ * The whole firewall as data, one fragment at a time: each fragment is compiled when the
+ * iteration reaches it and may be dropped once used; what depends on all of them (the base,
+ * which declares every service's inbound chain, the sets, the port dispatch) comes after.
+ * Pure, synchronous, no filesystem.
+ */
+export function compileRulesetStream(config: Config, namedSets: ReadonlyMap<string, NamedSet> = new Map()): RulesetStream {
   const sets = new SetRegistry(namedSets);
   const base = compileBase(config.host, sets);
-  const fragments = config.services.map((s) => compileService(s, config.host, sets));
-  // The base declares every service's inbound chain: a fragment removed from the image
-  // leaves an empty chain behind, never a jump to a missing one.
-  for (const f of fragments) for (const c of f.inbound) base.chains.push({ family: c.family, table: 'filter', name: c.chain });
-  return {
-    base,
-    fragments,
-    sets: [...sets.sets.values()].sort((a, b) => a.name.localeCompare(b.name)),
-    dispatch: compileDispatch(fragments),
+  // Only what the dispatch needs of each fragment is kept: its service and inbound guards.
+  const inbound: DispatchInput[] = [];
+  let done = false;
+  function* fragments(): Generator<FragmentModel> {
+    for (const service of config.services) {
+      const f = compileService(service, config.host, sets);
+      // The base declares every service's inbound chain: a fragment removed from the image
+      // leaves an empty chain behind, never a jump to a missing one.
+      for (const c of f.inbound) base.chains.push({ family: c.family, table: 'filter', name: c.chain });
+      inbound.push({ service: f.service, inbound: f.inbound.map((c) => ({ family: c.family, guards: c.guards.map(copyGuard) })) });
+      yield f;
+    }
+    done = true;
+  }
+  const complete = () => {
+    if (!done) throw new Error('the ruleset is not complete before every fragment is compiled');
   };
+  return {
+    fragments: fragments(),
+    rest() {
+      complete();
+      return { base, sets: [...sets.sets.values()].sort((a, b) => a.name.localeCompare(b.name)) };
+    },
+    dispatch() {
+      complete();
+      return compileDispatch(inbound);
+    },
+  };
+}
+
+/** The whole firewall as data, every fragment held at once. */
+export function compileRuleset(config: Config, namedSets: ReadonlyMap<string, NamedSet> = new Map()): Ruleset {
+  const stream = compileRulesetStream(config, namedSets);
+  const fragments = [...stream.fragments];
+  return { fragments, ...stream.rest(), dispatch: stream.dispatch() };
 }

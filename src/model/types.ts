@@ -95,3 +95,14 @@ export interface Ruleset {
   /** Empty when a linear list of jumps is as cheap (few services). */
   dispatch: Dispatch[];
 }
+
+/**
+ * The same ruleset as it is compiled: the fragments one at a time, then what depends on all
+ * of them (base and sets, and the dispatch, made anew at each call so that the caller
+ * decides how long it lives), available once the fragments are exhausted.
+ */
+export interface RulesetStream {
+  fragments: Iterable<FragmentModel>;
+  rest(): Pick<Ruleset, 'base' | 'sets'>;
+  dispatch(): Dispatch[];
+}

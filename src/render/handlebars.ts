@@ -2,7 +2,9 @@ import type HandlebarsNamespace from 'handlebars';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { sha256 } from '../load/read-inputs.js';
 import type { IptRule } from '../model/types.js';
+import { packageRoot } from '../version.js';
 import { commentText, shellQuote } from './shell-quote.js';
 
 /** `iptables [-t table] -A chain args...`, every word shell-quoted. */
@@ -26,46 +28,104 @@ const helpers = {
 export type Template = (data: object) => string;
 
 /**
- * Handlebars from the single-file build its package ships (dist/handlebars.min.js, the same
- * version and API): the package's main entry is some forty CommonJS modules plus the
- * source-map library, which together take longer to load than rendering a hundred services.
+ * No HTML escaping (output is shell; escaping for shell is done by named helpers), and
+ * strict + knownHelpersOnly: a typo in a template fails the render. The build's precompiled
+ * templates are made with the same options.
  */
-const Handlebars = createRequire(import.meta.url)('handlebars/dist/handlebars.min.js') as typeof HandlebarsNamespace;
+export const COMPILE_OPTIONS = {
+  noEscape: true,
+  strict: true,
+  knownHelpersOnly: true,
+  knownHelpers: Object.fromEntries(Object.keys(helpers).map((k) => [k, true])),
+} as const;
 
-/**
- * Handlebars builds a file by appending its pieces one by one, which V8 keeps as a rope of
- * small strings several times the size of the text (10,000 fragments held that way cost
- * more memory than the rest of a render). Matching a regular expression flattens a string
- * in place; do it once per rendered file.
- */
-function flatten(text: string): string {
-  /^/.test(text);
-  return text;
+/** One .hbs file of a templates directory; `path` is relative to it ("partials/header.hbs"). */
+export interface TemplateFile {
+  path: string;
+  name: string;
+  partial: boolean;
+  text: string;
+}
+
+/** The partials (partials/*.hbs), then the templates (*.hbs), each sorted by name. */
+export function readTemplateFiles(dir: string): TemplateFile[] {
+  const files: TemplateFile[] = [];
+  for (const [sub, partial] of [['partials', true], ['', false]] as const) {
+    for (const name of readdirSync(join(dir, sub)).sort()) {
+      if (!name.endsWith('.hbs')) continue;
+      const path = sub ? `${sub}/${name}` : name;
+      files.push({ path, name: name.replace(/\.hbs$/, ''), partial, text: readFileSync(join(dir, path), 'utf8') });
+    }
+  }
+  return files;
 }
 
 /**
- * An isolated Handlebars with no HTML escaping: output is shell, and escaping for shell is
- * done by named helpers. strict + knownHelpersOnly: a typo in a template fails the render.
+ * What the build precompiled from the package's templates/ (dist/templates.precompiled.cjs,
+ * written by scripts/precompile-templates.mjs): each file's sha256 and Handlebars' template
+ * spec, and the Handlebars version that made them.
  */
-export function loadTemplates(dir: string): Map<string, Template> {
-  const hb = Handlebars.create();
-  hb.registerHelper(helpers);
-  const options = {
-    noEscape: true,
-    strict: true,
-    knownHelpersOnly: true,
-    knownHelpers: Object.fromEntries(Object.keys(helpers).map((k) => [k, true])),
+export interface PrecompiledTemplates {
+  handlebars: string;
+  files: Record<string, { sha256: string; spec: TemplateSpec }>;
+}
+
+type TemplateSpec = Parameters<typeof HandlebarsNamespace.template>[0];
+
+const require = createRequire(import.meta.url);
+
+/** The build's precompiled templates; null when the build step did not run. */
+function builtInPrecompiled(): PrecompiledTemplates | null {
+  try {
+    return require(join(packageRoot, 'dist/templates.precompiled.cjs')) as PrecompiledTemplates;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return null;
+    throw e;
+  }
+}
+
+export interface LoadedTemplates {
+  templates: Map<string, Template>;
+  /** The files compiled now, because the build did not precompile them as they are (relative paths). */
+  compiled: string[];
+}
+
+/**
+ * The templates of `dir` in an isolated Handlebars. A file whose bytes are the ones the build
+ * precompiled (same sha256) uses that precompiled spec, with Handlebars' small runtime build
+ * when every file does; any other file (--templates elsewhere, an edited template) is
+ * compiled here, with the full build, to the same output the precompiled spec gives.
+ */
+export function loadTemplates(dir: string, precompiled: PrecompiledTemplates | null = builtInPrecompiled()): LoadedTemplates {
+  const files = readTemplateFiles(dir);
+  const specs = precompiled && precompiled.handlebars === HANDLEBARS_VERSION ? precompiled.files : {};
+  const specOf = (f: TemplateFile) => {
+    const entry = Object.hasOwn(specs, f.path) ? specs[f.path] : undefined;
+    return entry && entry.sha256 === sha256(f.text) ? entry.spec : undefined;
   };
-  const partialsDir = join(dir, 'partials');
-  for (const name of readdirSync(partialsDir).sort()) {
-    if (!name.endsWith('.hbs')) continue;
-    hb.registerPartial(name.replace(/\.hbs$/, ''), hb.compile(readFileSync(join(partialsDir, name), 'utf8'), options));
-  }
+  const plan = files.map((f) => ({ f, spec: specOf(f) }));
+  const compiled = plan.filter((p) => !p.spec).map((p) => p.f.path);
+  // The full build only when something is to be compiled (it has compile; the runtime has not).
+  const hb: Runtime & Partial<Pick<typeof HandlebarsNamespace, 'compile'>> = (compiled.length === 0 ? handlebarsRuntime() : handlebarsFull()).create();
+  hb.registerHelper(helpers);
   const templates = new Map<string, Template>();
-  for (const name of readdirSync(dir).sort()) {
-    if (!name.endsWith('.hbs')) continue;
-    const compiled = hb.compile(readFileSync(join(dir, name), 'utf8'), options);
-    templates.set(name.replace(/\.hbs$/, ''), (data) => flatten(compiled(data)));
+  for (const { f, spec } of plan) {
+    const template = spec ? hb.template(spec) : hb.compile!(f.text, COMPILE_OPTIONS);
+    if (f.partial) hb.registerPartial(f.name, template);
+    else templates.set(f.name, template);
   }
-  return templates;
+  return { templates, compiled };
 }
+
+/**
+ * Handlebars from the single-file builds its package ships (the same version and API): the
+ * package's main entry is some forty CommonJS modules plus the source-map library, which
+ * together take longer to load than rendering a hundred services. The runtime build (a third
+ * of the size) runs precompiled templates; the full one compiles.
+ */
+type Runtime = Pick<typeof HandlebarsNamespace, 'create' | 'template' | 'registerHelper' | 'registerPartial' | 'VERSION'>;
+const handlebarsRuntime = () => require('handlebars/dist/handlebars.runtime.min.js') as { create(): Runtime };
+const handlebarsFull = () => require('handlebars/dist/handlebars.min.js') as typeof HandlebarsNamespace;
+
+/** The version of the installed Handlebars: precompiled specs from another one are not used. */
+const HANDLEBARS_VERSION = (require('handlebars/package.json') as { version: string }).version;

@@ -1,5 +1,6 @@
-import type { IptRule, Ruleset } from '../model/types.js';
+import type { Dispatch, FragmentModel, IptRule } from '../model/types.js';
 import { CHAIN } from '../model/chains.js';
+import type { Family } from '../validate/values.js';
 
 /**
  * One word of an iptables-restore line, quoted exactly as iptables-init's capture
@@ -12,31 +13,68 @@ export function restoreWord(word: string): string {
   return `"${word.replace(/[\\"]/g, '\\$&')}"`;
 }
 
-/** `R family table fragment -A CHAIN args`: what the capture writes for one iptables call. */
+/**
+ * `R family table fragment -A CHAIN args`: what the capture writes for one iptables call.
+ * Joined, not concatenated: a record is kept until the whole file is rendered, and V8 keeps
+ * a concatenation as a rope of its pieces, several times the size of the text.
+ */
 export function ruleRecord(rule: IptRule, fragment: string): string {
-  return `R ${rule.family} ${rule.table} ${fragment} -A ${rule.chain}${rule.args.map((a) => ' ' + restoreWord(a)).join('')}`;
+  const words = ['R', String(rule.family), rule.table, fragment, '-A', rule.chain];
+  for (const a of rule.args) words.push(restoreWord(a));
+  return words.join(' ');
 }
 
 /** Where the dispatch's records say they come from, in payload comments and error messages. */
 export const DISPATCH_ORIGIN = 'port-dispatch';
 
 /**
- * The records iptables-init's capture would produce from the generated fragments, except
- * that in a family with a port dispatch the fragments' jumps into their chains are replaced
- * by the dispatch. `fileOf` names each fragment's file.
+ * The records iptables-init's capture would produce from the generated fragments, collected
+ * one fragment at a time, except that in a family with a port dispatch the fragments' jumps
+ * into their chains are replaced by the dispatch (known only once every fragment is in).
+ * Records are kept as runs of lines: one string per run, not one per record.
  */
-export function prebuiltRecords(ruleset: Ruleset, fileOf: (service: string) => string): string[] {
-  const dispatched = new Set(ruleset.dispatch.map((d) => d.family));
-  const out: string[] = [];
-  for (const f of ruleset.fragments) {
-    const file = fileOf(f.service);
-    for (const s of f.sections) {
-      for (const r of s.rules) if (!(r.chain === CHAIN.inputRules && dispatched.has(r.family))) out.push(ruleRecord(r, file));
+export class PrebuiltRecords {
+  private runs: string[] = [];
+  /** Per run: the family of a jump from GFW-INPUT-RULES (a run of one line), or 0. */
+  private jumps: (Family | 0)[] = [];
+
+  add(fragment: FragmentModel, file: string): void {
+    let run: string[] = [];
+    const flush = () => {
+      if (run.length === 0) return;
+      this.runs.push(run.join('\n'));
+      this.jumps.push(0);
+      run = [];
+    };
+    for (const s of fragment.sections) {
+      for (const r of s.rules) {
+        if (r.chain !== CHAIN.inputRules) {
+          run.push(ruleRecord(r, file));
+          continue;
+        }
+        flush();
+        this.runs.push(ruleRecord(r, file));
+        this.jumps.push(r.family);
+      }
     }
+    flush();
   }
-  for (const d of ruleset.dispatch) {
-    for (const c of d.chains) out.push(`N ${d.family} filter ${c}`);
-    for (const r of d.rules) out.push(ruleRecord(r, DISPATCH_ORIGIN));
+
+  /**
+   * Every record, in capture order: the fragments', then the dispatch's chains and rules.
+   * An entry may hold several lines (never an empty one): written one entry a line, the
+   * result is one record a line.
+   */
+  finish(dispatch: readonly Dispatch[]): { records: string[]; dispatched: boolean } {
+    const dispatched = new Set<Family | 0>(dispatch.map((d) => d.family));
+    const out = dispatched.size === 0 ? this.runs : this.runs.filter((_, i) => !dispatched.has(this.jumps[i]!));
+    // Handed over: the caller decides how long the records live.
+    this.runs = [];
+    this.jumps = [];
+    for (const d of dispatch) {
+      for (const c of d.chains) out.push(`N ${d.family} filter ${c}`);
+      for (const r of d.rules) out.push(ruleRecord(r, DISPATCH_ORIGIN));
+    }
+    return { records: out, dispatched: dispatched.size > 0 };
   }
-  return out;
 }
