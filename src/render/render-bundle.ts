@@ -67,7 +67,7 @@ export function renderBundle(config: Config, ruleset: RulesetStream, templates: 
       // Plain literals of one shape: a spread that then overrides a key gives each object a
       // hidden class of its own (20,000 of them for 10,000 services).
       policies: base.policies.map((p: Policy) => ({ chain: p.chain, policy: p.policy, cmd: cmd(p.family) })),
-      chains: base.chains.map((c: ChainRef) => ({ name: c.name, cmd: cmd(c.family), table: c.table === 'filter' ? '' : c.table })),
+      chains: base.chains.map((c: ChainRef) => ({ name: c.name, family: c.family, table: c.table })),
       jumps: base.jumps,
       sections: base.sections,
       sets: sets.map((set) => ({
