@@ -113,8 +113,8 @@ export async function benchPacket({ quick, reps, log }) {
       if (j.conns === 0) throw new Error(`no connection got through (${v})`);
       return j.conns / j.seconds;
     });
-    // The rules did see the traffic: the gen-fw host's service rule counted packets.
-    const counted = await inNs(env.genfw.host, 'sh', ['-c', 'iptables -L GFW-INPUT-RULES -v -n -x | grep -E "dports? .*5201" | awk "{print \\$1}"']);
+    // The rules did see the traffic: the gen-fw host's service rule (in its service chain) counted packets.
+    const counted = await inNs(env.genfw.host, 'sh', ['-c', 'iptables -L GFW-I-zz-bench -v -n -x | grep -E "dports? .*5201" | awk "{print \\$1}"']);
     log(`  packet: the zz-bench rule accepted ${counted.stdout.trim() || '?'} packets (new connections)`);
     for (const v of variants) log(`  packet ${v}: ${stats(tput[v]).median.toFixed(2)} Gbit/s, ${Math.round(stats(rate[v]).median)} conn/s`);
 
