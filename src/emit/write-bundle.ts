@@ -21,8 +21,10 @@ export async function emitBundle(outDir: string, produce: (sink: BundleSink) => 
   const base = basename(out);
   const tmpDir = join(parent, `.${base}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
 
+  // The first directory this run had to create (out's parents may be new): removed again on failure.
+  let created: string | undefined;
   try {
-    await mkdir(tmpDir, { recursive: true });
+    created = await mkdir(tmpDir, { recursive: true });
     const staged = stagingSink(tmpDir);
     produce(staged.sink);
     const finalName = `.${base}.${staged.digest().slice(0, 16)}`;
@@ -52,7 +54,7 @@ export async function emitBundle(outDir: string, produce: (sink: BundleSink) => 
     }
     return { out, files: staged.files() };
   } catch (e) {
-    await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
+    await rm(created ?? tmpDir, { recursive: true, force: true }).catch(() => undefined);
     if (e instanceof EnvironmentError) throw e;
     // Only failures to write are the environment's; anything else (a template error) is ours.
     if (!(e as NodeJS.ErrnoException).syscall) throw e;

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { sha256 } from '../load/read-inputs.js';
 import type { IptRule } from '../model/types.js';
+import { InputError } from '../errors.js';
 import { packageRoot } from '../version.js';
 import { commentText, shellQuote } from './shell-quote.js';
 
@@ -106,15 +107,29 @@ export function loadTemplates(dir: string, precompiled: PrecompiledTemplates | n
   const plan = files.map((f) => ({ f, spec: specOf(f) }));
   const compiled = plan.filter((p) => !p.spec).map((p) => p.f.path);
   // The full build only when something is to be compiled (it has compile; the runtime has not).
-  const hb: Runtime & Partial<Pick<typeof HandlebarsNamespace, 'compile'>> = (compiled.length === 0 ? handlebarsRuntime() : handlebarsFull()).create();
+  const hb: Runtime & Partial<Pick<typeof HandlebarsNamespace, 'compile' | 'precompile'>> = (compiled.length === 0 ? handlebarsRuntime() : handlebarsFull()).create();
   hb.registerHelper(helpers);
   const templates = new Map<string, Template>();
   for (const { f, spec } of plan) {
+    // hb.compile is lazy (it compiles at the first call, mid-render): precompiling once here
+    // finds a broken template in --templates before anything is written.
+    if (!spec) checkTemplate(hb.precompile!, dir, f);
     const template = spec ? hb.template(spec) : hb.compile!(f.text, COMPILE_OPTIONS);
     if (f.partial) hb.registerPartial(f.name, template);
     else templates.set(f.name, template);
   }
   return { templates, compiled };
+}
+
+/** A template that does not compile is bad input (exit 2, nothing written), named with its file and line. */
+function checkTemplate(precompile: typeof HandlebarsNamespace.precompile, dir: string, f: TemplateFile): void {
+  try {
+    precompile(f.text, COMPILE_OPTIONS);
+  } catch (e) {
+    const message = (e as Error).message ?? String(e);
+    const line = /on line (\d+)/.exec(message)?.[1];
+    throw new InputError([{ file: join(dir, f.path), line: line ? Number(line) : undefined, message: `not a valid template: ${message.split('\n')[0]}` }]);
+  }
 }
 
 /**

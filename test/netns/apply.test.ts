@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bench, rulesOf } from '../helpers/netns.js';
@@ -66,6 +66,25 @@ describe('iptables-init applies atomically and idempotently', () => {
       expect((await apply()).stdout).toContain(before);
     } finally {
       rmSync(fragment('iptables_zz-new.sh'));
+    }
+  });
+
+  it('exits 3 and changes nothing when the validation itself dies (not a verdict on the ruleset)', async () => {
+    expect((await apply()).exitCode).toBe(0);
+    const before = await both();
+    // A new ruleset (so the scratch validation runs), and an iptables-restore, first on
+    // the caller's PATH, that kills the shell running it: the validation dies mid-way.
+    writeFileSync(fragment('iptables_zz-killed.sh'), `iptables -A INPUT -p tcp --dport 8083 -s 198.51.100.${Math.floor(Math.random() * 250) + 1} -j ACCEPT\n`);
+    const wrap = join(project.dir, 'wrap');
+    mkdirSync(wrap, { recursive: true });
+    writeFileSync(join(wrap, 'iptables-restore'), '#!/bin/sh\ncase " $* " in *" --version "*) exec /usr/sbin/iptables-restore "$@" ;; esac\nkill -9 $PPID\nexit 1\n', { mode: 0o755 });
+    try {
+      const r = await bench.exec(bench.host, 'sh', ['-c', `PATH=${wrap}:$PATH sh ${project.init}`], { reject: false });
+      expect(r.exitCode).toBe(3);
+      expect(r.stderr).toContain('the validation in a scratch namespace failed (exit 137); nothing was changed');
+      expect(await both()).toEqual(before);
+    } finally {
+      rmSync(fragment('iptables_zz-killed.sh'));
     }
   });
 

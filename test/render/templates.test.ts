@@ -144,6 +144,20 @@ describe('gen-fw render (the built CLI)', () => {
     expect(readFileSync(join(r.out, 'rootfs/opt/sbin/iptables_conf.d/iptables_web.sh'), 'utf8')).toBe(readFileSync(golden, 'utf8'));
   });
 
+  it.each([
+    ['a syntax error', 'install.sh.hbs', (t: string) => t + '{{#if}}\n', /install\.sh\.hbs:\d+: not a valid template: Parse error/],
+    ['an unknown helper', 'fragment.sh.hbs', (t: string) => t + '{{nosuchhelper x}}\n', /fragment\.sh\.hbs: not a valid template: .*unknown helper nosuchhelper/],
+  ])('refuses --templates with %s (exit 2, the file named), and writes nothing, not even a parent directory', async (_, file, edit, message) => {
+    const dir = editedTemplates(file, edit);
+    const parent = join(mkdtempSync(join(tmp, 'out-')), 'new-parent');
+    const scenario = join(repoRoot, 'test/scenarios/services');
+    const r = await execa(process.execPath, [cli, 'render', '--templates', dir, '--out', join(parent, 'sub/fw')], { cwd: scenario, reject: false });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/ at /);
+    expect(existsSync(parent)).toBe(false);
+  });
+
   it('compiles --templates that are not the ones it was built with', async () => {
     const dir = editedTemplates('fragment.sh.hbs', (t) => t + '# edited after the build\n');
     const r = await renderLoading(['--templates', dir]);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +64,16 @@ describe('files go into the staging directory as they are made', () => {
     await expect(failure).rejects.not.toBeInstanceOf(EnvironmentError);
     expect(readdirSync(parent).sort()).toEqual([live, 'fw'].sort());
     expect(readFileSync(join(out, 'x'), 'utf8')).toBe('old');
+  });
+
+  it('removes the directories it had to create when rendering fails before the first swap', async () => {
+    const parent = join(tmp, 'new-parent');
+    const failure = emitBundle(join(parent, 'sub', 'fw'), (sink) => {
+      sink.add('x', 'new', 0o644);
+      throw new Error('a template failed');
+    });
+    await expect(failure).rejects.toThrow('a template failed');
+    expect(existsSync(parent)).toBe(false);
   });
 
   it('reports a place it cannot write to as an environment failure', async () => {
