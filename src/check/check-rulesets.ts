@@ -68,8 +68,8 @@ function finishReader(name: string, reader: DumpReader, failure: unknown, filter
  * all the same (a failed save is told before a bad line). `onReadings` gets the lines as the
  * parser read them, once the dump parsed.
  */
-async function readRules(source: StateSource | StartedState, filter: ChainFilter, onReadings?: (r: readonly string[]) => void): Promise<RulesSide> {
-  const reader = new DumpReader({ keepReadings: onReadings !== undefined });
+async function readRules(source: StateSource | StartedState, filter: ChainFilter, onReadings: (r: readonly string[]) => void): Promise<RulesSide> {
+  const reader = new DumpReader({ keepReadings: true });
   // Whatever push throws is kept until the read is over: thrown from a stream's data
   // handler, an internal error would end the process with 1, which `check` means as drift.
   let failure: unknown;
@@ -83,20 +83,20 @@ async function readRules(source: StateSource | StartedState, filter: ChainFilter
   });
   if ('error' in state) return { error: state.error };
   const parsed = finishReader(describeSource(source), reader, failure, filter);
-  if (!(parsed instanceof DumpError)) onReadings?.(reader.readings ?? []);
+  if (!(parsed instanceof DumpError)) onReadings(reader.readings ?? []);
   return { state, parsed };
 }
 
 /**
  * The live side: matched line by line against the saved one as it comes (DumpMatcher), and
  * parsed only from the first line that differs on (then as it comes, too). `finish` tells
- * the outcome once the saved side is read as well: SAME, or the parsed dump.
+ * the outcome once the saved side is read as well: 'same', or the parsed dump.
  */
 async function readLiveRules(
   source: StateSource | StartedState,
   filter: ChainFilter,
   matcher: DumpMatcher,
-): Promise<{ error: { code: 2 | 3; message: string } } | { state: StateRead; finish: () => Dump | DumpError }> {
+): Promise<{ error: { code: 2 | 3; message: string } } | { state: StateRead; finish: () => Dump | DumpError | 'same' }> {
   let reader: DumpReader | undefined;
   let failure: unknown;
   const parse = (text: string) => {
@@ -116,15 +116,12 @@ async function readLiveRules(
   return {
     state,
     finish: () => {
-      if (!reader && matcher.end()) return SAME;
+      if (!reader && matcher.end()) return 'same';
       if (!reader) parse(matcher.text());
       return finishReader(describeSource(source), reader as DumpReader, failure, filter);
     },
   };
 }
-
-/** Stands for a live dump that read line for line as the saved one. */
-const SAME: Dump = { tables: new Map(), legacyTables: false };
 
 async function readSets(source: StateSource | StartedState): Promise<SideOutcome> {
   const state = await readState(source);
@@ -162,7 +159,9 @@ async function readBoth(spec: RulesetSpec, filter: ChainFilter): Promise<BothSid
   // The matcher has the saved side's lines only when that parsed; without them the live side is parsed.
   const parsed = live.finish();
   // The same lines as the saved dump: it parses as the saved one did.
-  if (parsed === SAME && !('error' in saved) && !(saved.parsed instanceof DumpError)) {
+  if (parsed === 'same') {
+    // Only a saved side that parsed gave the matcher its lines (see readRules).
+    if ('error' in saved || saved.parsed instanceof DumpError) throw new Error('readBoth: matched against a saved side that did not parse');
     return { saved: savedSide, live: { state: live.state, parsed: rules(saved.parsed) }, same: true, liveLegacy: matcher.legacyTables };
   }
   return { saved: savedSide, live: { state: live.state, parsed: rules(parsed) }, same: false, liveLegacy: false };

@@ -1,14 +1,11 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { packageRoot } from '../version.js';
+import type { RenderOptions } from './render-command.js';
 import { addOptions, parsePlainArgs, type OptionSpec } from './plain-args.js';
 
-export interface RenderCliOptions {
-  config?: string;
-  confD: string;
-  templates: string;
-  out: string;
-}
+/** What render-command takes (a type only: nothing of it loads here). */
+export type RenderCliOptions = RenderOptions;
 
 /** `gen-fw render`'s options: commander builds --help and usage errors from these, parseRenderArgs reads them. */
 export const RENDER_OPTIONS: readonly OptionSpec[] = [
