@@ -10,8 +10,8 @@ function unionKeys<K extends string>(a: Iterable<K>, b: Iterable<K>): K[] {
   return [...new Set([...a, ...b])].sort(byteOrder);
 }
 
-function diffChain(table: string, chain: string, saved: ChainDump | undefined, live: ChainDump | undefined): Change[] {
-  const changes: Change[] = [];
+/** Appends to `changes` one at a time: a spread of a 100,000-rule chain's changes would overflow the stack. */
+function diffChain(changes: Change[], table: string, chain: string, saved: ChainDump | undefined, live: ChainDump | undefined): void {
   if (!live) changes.push({ kind: 'chain-removed', table, chain });
   else if (!saved) changes.push({ kind: 'chain-added', table, chain });
   else if (saved.policy !== live.policy) changes.push({ kind: 'policy', table, chain, saved: saved.policy, live: live.policy });
@@ -19,7 +19,6 @@ function diffChain(table: string, chain: string, saved: ChainDump | undefined, l
     if (e.op === '-') changes.push({ kind: 'rule-removed', table, chain, rule: e.text });
     if (e.op === '+') changes.push({ kind: 'rule-added', table, chain, rule: e.text });
   }
-  return changes;
 }
 
 /** Saved → live, per table and chain in byte order: policies, chains, and rules in order. */
@@ -29,7 +28,7 @@ export function diffDumps(saved: Dump, live: Dump): Change[] {
     const s = saved.tables.get(table);
     const l = live.tables.get(table);
     for (const chain of unionKeys(s?.keys() ?? [], l?.keys() ?? [])) {
-      changes.push(...diffChain(table, chain, s?.get(chain), l?.get(chain)));
+      diffChain(changes, table, chain, s?.get(chain), l?.get(chain));
     }
   }
   return changes;

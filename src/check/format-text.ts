@@ -39,7 +39,8 @@ export function formatText(results: readonly RulesetResult[]): string[] {
   const lines: string[] = [];
   for (const r of results) {
     if (r.status === 'error') continue;
-    lines.push(formatSummary(r), ...r.changes.map(formatChange));
+    lines.push(formatSummary(r));
+    for (const c of r.changes) lines.push(formatChange(c)); // no spread: a change list can be 100,000 long
   }
   return lines;
 }
