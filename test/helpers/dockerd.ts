@@ -168,9 +168,11 @@ export class DockerHost {
   }
 
   /** A container serving /www with busybox httpd on port 80; returns its address on its network. */
-  async runWeb(name: string, opts: { network?: string; publish?: string[] } = {}): Promise<string> {
+  async runWeb(name: string, opts: { network?: string; publish?: string[]; restart?: 'always' | 'unless-stopped' } = {}): Promise<string> {
     const args = ['run', '-d', '--name', name];
     if (opts.network) args.push('--network', opts.network);
+    // Without a restart policy a dockerd restart leaves the container stopped (and its rules gone).
+    if (opts.restart) args.push('--restart', opts.restart);
     for (const p of opts.publish ?? []) args.push('-p', p);
     await this.docker([...args, IMAGE, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www']);
     const ip = await this.docker(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name]);
