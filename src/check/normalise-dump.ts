@@ -1,10 +1,12 @@
-import { DOCKER_BRIDGES, globsToRegex } from '../validate/globs.js';
+import { BUILTIN_CHAINS, DEFAULT_IGNORE_CHAINS, DOCKER_BRIDGES, OWNED_CHAIN_GLOBS, globsToRegex, type Ownership } from '../model/ownership.js';
 import type { ChainDump, Dump } from './types.js';
 
 /**
  * What belongs to other tools and is left out of the check: the chains of Docker,
  * Kubernetes, ... (and the jumps into them), and the rules in a built-in chain that name
- * one of Docker's bridges with -i or -o (dockerd's MASQUERADE and FORWARD accepts).
+ * one of Docker's bridges with -i or -o (dockerd's MASQUERADE and FORWARD accepts). The
+ * same regexes as the rendered iptables-check and iptables-init --save read (see
+ * src/model/ownership.ts and runtime/chain-filter.awk).
  */
 export interface ChainFilter {
   ignore: RegExp;
@@ -12,25 +14,14 @@ export interface ChainFilter {
   ifaces: RegExp;
 }
 
-/** gen-fw's own chains are never left out, whatever the globs say (as in iptables-init --save). */
-export const OWNED_CHAINS = 'GFW-.*';
-
-export function chainFilterOf(
-  globs: readonly string[],
-  owned: string = OWNED_CHAINS,
-  ifaceGlobs: readonly string[] = DOCKER_BRIDGES,
-): ChainFilter {
-  return { ignore: new RegExp(globsToRegex(globs)), owned: new RegExp(`^(${owned})$`), ifaces: new RegExp(globsToRegex(ifaceGlobs)) };
+/** The filter of some ownership facts; by default a host's without Docker support. */
+export function chainFilterOf({
+  ignoreChains = DEFAULT_IGNORE_CHAINS,
+  ownedChains = OWNED_CHAIN_GLOBS,
+  dockerBridges = DOCKER_BRIDGES,
+}: Partial<Ownership> = {}): ChainFilter {
+  return { ignore: new RegExp(globsToRegex(ignoreChains)), owned: new RegExp(globsToRegex(ownedChains)), ifaces: new RegExp(globsToRegex(dockerBridges)) };
 }
-
-/** The built-in chains of every table: an absent table is the same as one with these, empty, at ACCEPT. */
-export const BUILTIN_CHAINS: ReadonlyArray<readonly [string, readonly string[]]> = [
-  ['filter', ['INPUT', 'FORWARD', 'OUTPUT']],
-  ['nat', ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING']],
-  ['mangle', ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']],
-  ['raw', ['PREROUTING', 'OUTPUT']],
-  ['security', ['INPUT', 'FORWARD', 'OUTPUT']],
-];
 
 function isForeign(chain: string, filter: ChainFilter): boolean {
   return filter.ignore.test(chain) && !filter.owned.test(chain);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitError } from '../errors.js';
 import { ValueError } from '../validate/value-error.js';
-import { DEFAULT_IGNORE_CHAINS, DOCKER_BRIDGES, parseChainGlob, parseInterfaceGlob } from '../validate/globs.js';
+import { parseChainGlob, parseInterfaceGlob } from '../validate/globs.js';
 import type { StateSource } from './read-state.js';
 import { chainFilterOf, type ChainFilter } from './normalise-dump.js';
 import type { RulesetName } from './types.js';
@@ -54,11 +54,10 @@ function validGlobs(option: string, globs: readonly string[], parse: (v: unknown
 function planFilter(chainGlobs: readonly string[], ifaceGlobs: readonly string[]): ChainFilter {
   validGlobs('--ignore-chain', chainGlobs, parseChainGlob);
   validGlobs('--ignore-interface', ifaceGlobs, parseInterfaceGlob);
-  return chainFilterOf(
-    chainGlobs.length ? chainGlobs : DEFAULT_IGNORE_CHAINS,
-    undefined,
-    ifaceGlobs.length ? ifaceGlobs : DOCKER_BRIDGES,
-  );
+  return chainFilterOf({
+    ...(chainGlobs.length ? { ignoreChains: chainGlobs } : {}),
+    ...(ifaceGlobs.length ? { dockerBridges: ifaceGlobs } : {}),
+  });
 }
 
 function saveCommand(ruleset: 'ipv4' | 'ipv6'): { command: string; args: string[] } {

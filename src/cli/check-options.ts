@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CheckCommandOptions } from './check-command.js';
+import { DEFAULT_IGNORE_CHAINS, DOCKER_BRIDGES } from '../model/ownership.js';
 import { addOptions, parsePlainArgs, type OptionSpec } from './plain-args.js';
 
 /** `gen-fw check`'s options: commander builds --help and usage errors from these, parseCheckArgs reads them. */
@@ -9,12 +10,12 @@ export const CHECK_OPTIONS: readonly OptionSpec[] = [
   { flags: '--family <family>', description: 'ipv4, ipv6 or both (default: both; ipv4 when --saved or --live is given)' },
   {
     flags: '--ignore-chain <glob>',
-    description: 'leave out chains matching GLOB and the jumps into them (repeatable; default DOCKER* KUBE-* CNI-* cali-*)',
+    description: `leave out chains matching GLOB and the jumps into them (repeatable; default ${DEFAULT_IGNORE_CHAINS.join(' ')})`,
     repeatable: true,
   },
   {
     flags: '--ignore-interface <glob>',
-    description: "leave out rules in the built-in chains whose -i or -o matches GLOB: Docker's own (repeatable; default docker0 br-*)",
+    description: `leave out rules in the built-in chains whose -i or -o matches GLOB: Docker's own (repeatable; default ${DOCKER_BRIDGES.join(' ')})`,
     repeatable: true,
   },
   { flags: '--saved-sets <file>', description: 'saved ipsets (default: /etc/iptables/ipsets, when it exists)' },

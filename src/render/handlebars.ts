@@ -6,6 +6,7 @@ import { sha256 } from '../load/read-inputs.js';
 import type { IptRule } from '../model/types.js';
 import { InputError } from '../errors.js';
 import { packageRoot } from '../version.js';
+import { awkAssignment, runtimeText } from './runtime-files.js';
 import { commentText, shellQuote } from './shell-quote.js';
 
 /** `iptables [-t table] -A chain args...`, every word shell-quoted. */
@@ -24,6 +25,10 @@ const helpers = {
   /** Text for a `#` comment. */
   comment: (value: unknown) => commentText(String(value)),
   json: (value: unknown) => JSON.stringify(value, null, 2),
+  /** runtime/<name>, verbatim (see runtime-files.ts). */
+  runtime: (name: unknown) => runtimeText(String(name)),
+  /** awk programs of runtime/ as one shell variable: {{awk "GFW_X_AWK" "a.awk" "b.awk"}}. */
+  awk: (variable: unknown, ...rest: unknown[]) => awkAssignment(String(variable), rest.slice(0, -1).map(String)),
 };
 
 export type Template = (data: object) => string;

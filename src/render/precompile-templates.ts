@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { sha256 } from '../load/read-inputs.js';
 import { COMPILE_OPTIONS, readTemplateFiles } from './handlebars.js';
+import { runtimeProblems } from './runtime-files.js';
 
 /**
  * The build step after tsc: every template and partial of `dir`, precompiled with the options
@@ -20,6 +21,12 @@ export function precompiledModule(dir: string): string {
   );
 }
 
-export function writePrecompiled(dir: string, file: string): void {
+/**
+ * The build step: the templates precompiled into `file`, once the runtime files they join
+ * (runtime/, read by every render as they are) are found fit to be joined.
+ */
+export function writePrecompiled(dir: string, file: string, runtimeDir?: string): void {
+  const problems = runtimeProblems(runtimeDir);
+  if (problems.length) throw new Error(`runtime/ cannot be joined into the scripts:\n  ${problems.join('\n  ')}`);
   writeFileSync(file, precompiledModule(dir));
 }

@@ -4,20 +4,14 @@ import type { Policy, ChainRef, RulesetStream } from '../model/types.js';
 import { sha256 } from '../load/read-inputs.js';
 import { version } from '../version.js';
 import type { Template } from './handlebars.js';
-import { renderCheckFiles } from '../check/render-check-files.js';
+import { renderCheckFiles } from './render-check-files.js';
 import { commentText } from './shell-quote.js';
 import { renderServices } from './render-services.js';
-import { DOCKER_BRIDGES, globsToRegex } from '../validate/globs.js';
-import type { HostConfig } from '../validate/schema.js';
+import { hostOwnership } from '../model/ownership.js';
+import { ownershipSettings } from './ownership-settings.js';
 import type { BundleSink } from './bundle.js';
 
 export type { Bundle, BundleFile, BundleSink } from './bundle.js';
-
-/** Docker's bridges, whose rules in the built-in chains are Docker's: the defaults, and docker.bridge when enabled. */
-export function dockerBridgeGlobs(host: HostConfig): string[] {
-  const globs = [...DOCKER_BRIDGES, ...(host.docker.enabled ? [host.docker.bridge] : [])];
-  return [...new Set(globs)];
-}
 
 function cmd(family: 4 | 6): string {
   return family === 4 ? 'iptables' : 'ip6tables';
@@ -45,9 +39,7 @@ export function renderBundle(config: Config, ruleset: RulesetStream, templates: 
   const hostInput = config.hostFile ? [config.hostFile] : [{ file: '(built-in host defaults)', sha256: sha256('') }];
   const allInputs = [...hostInput, ...config.services.map((s) => ({ file: s.file, sha256: s.sha256 }))];
   const root = (p: string) => join('rootfs', p);
-  const owned = ['GFW-.*', ...(host.docker.enabled ? ['DOCKER-USER'] : [])];
-  const bridges = dockerBridgeGlobs(host);
-  const ignoreIfaces = { ignoreIfaceGlobs: bridges.join(' '), ignoreIfacesRegex: globsToRegex(bridges) };
+  const ownership = ownershipSettings(hostOwnership(host));
 
   const rendered = renderServices(ruleset, use, { installDir: host.install_dir, hostInput }, sink);
   written.push({ ...rendered.prebuilt, mode: 0o644 });
@@ -60,10 +52,7 @@ export function renderBundle(config: Config, ruleset: RulesetStream, templates: 
       version,
       what: 'the master firewall script (iptables-init)',
       inputs: allInputs,
-      ignoreGlobs: host.drift_check.ignore_chains.join(' ') || '(none)',
-      ignoreRegex: globsToRegex(host.drift_check.ignore_chains),
-      ownedRegex: `^(${owned.join('|')})$`,
-      ...ignoreIfaces,
+      ...ownership,
       // Plain literals of one shape: a spread that then overrides a key gives each object a
       // hidden class of its own (20,000 of them for 10,000 services).
       policies: base.policies.map((p: Policy) => ({ chain: p.chain, policy: p.policy, cmd: cmd(p.family) })),
@@ -86,9 +75,7 @@ export function renderBundle(config: Config, ruleset: RulesetStream, templates: 
     );
   }
 
-  const ownedRegex = `^(${owned.join('|')})$`;
-  const ignoreRegex = globsToRegex(host.drift_check.ignore_chains);
-  for (const [path, f] of renderCheckFiles(host, use, { version, inputs: hostInput, ignoreRegex, ownedRegex, ...ignoreIfaces })) {
+  for (const [path, f] of renderCheckFiles(host, use, { version, inputs: hostInput, ...ownership })) {
     emit(path, f.mode, f.content);
   }
 

@@ -96,7 +96,7 @@ describe('matching a live dump against the saved one, line by line', () => {
     '',
   );
   const text = fc.array(line, { maxLength: 14 }).map((ls) => ls.join('\n') + '\n');
-  const filter = chainFilterOf(['DOCKER*']);
+  const filter = chainFilterOf({ ignoreChains: ['DOCKER*'] });
   const parsesTo = (t: string) => {
     try {
       return normaliseDump(parseDump(t), filter);

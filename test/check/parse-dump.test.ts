@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chainFilterOf, normaliseDump } from '../../src/check/normalise-dump.js';
+import { ownedChainGlobs } from '../../src/model/ownership.js';
 import { DumpError, parseDump } from '../../src/check/parse-dump.js';
 
 const dump = (...lines: string[]) => lines.join('\n') + '\n';
@@ -41,7 +42,7 @@ describe('reading an iptables-save dump', () => {
 });
 
 describe('what the check compares', () => {
-  const filter = chainFilterOf(['DOCKER*', 'KUBE-*']);
+  const filter = chainFilterOf({ ignoreChains: ['DOCKER*', 'KUBE-*'] });
 
   it("leaves out others' chains and the jumps into them, but never GFW-*", () => {
     const d = normaliseDump(
@@ -58,7 +59,7 @@ describe('what the check compares', () => {
           'COMMIT',
         ),
       ),
-      chainFilterOf(['DOCKER*', 'GFW-*']),
+      chainFilterOf({ ignoreChains: ['DOCKER*', 'GFW-*'] }),
     );
     const chains = d.tables.get('filter')!;
     expect([...chains.keys()].sort()).toEqual(['FORWARD', 'GFW-FORWARD', 'INPUT', 'OUTPUT']);
@@ -85,7 +86,7 @@ describe('what the check compares', () => {
           'COMMIT',
         ),
       ),
-      chainFilterOf(['KUBE-*'], 'GFW-.*|DOCKER-USER'),
+      chainFilterOf({ ignoreChains: ['KUBE-*'], ownedChains: ownedChainGlobs({ enabled: true }) }),
     );
     expect(d.tables.get('filter')!.get('FORWARD')!.rules).toEqual(['-A FORWARD -i docker1 -j ACCEPT', '-A FORWARD -i eth1 -o eth0 -j ACCEPT']);
     expect(d.tables.get('filter')!.get('DOCKER-USER')!.rules).toEqual(['-A DOCKER-USER -i docker0 -j RETURN']);
@@ -95,7 +96,7 @@ describe('what the check compares', () => {
   it('takes the bridges it is given instead of docker0 and br-*', () => {
     const d = normaliseDump(
       parseDump(dump('*filter', ':FORWARD DROP [0:0]', '-A FORWARD -i docker0 -j ACCEPT', '-A FORWARD -o lxcbr0 -j ACCEPT', 'COMMIT')),
-      chainFilterOf([], undefined, ['lxcbr?']),
+      chainFilterOf({ ignoreChains: [], dockerBridges: ['lxcbr?'] }),
     );
     expect(d.tables.get('filter')!.get('FORWARD')!.rules).toEqual(['-A FORWARD -i docker0 -j ACCEPT']);
   });

@@ -41,11 +41,13 @@ describe('what gen-fw check compares', () => {
     }
   });
 
-  it('ignores the chains of Docker, Kubernetes, CNI and Calico unless told otherwise', () => {
+  it('ignores the chains of Docker, Kubernetes, CNI, Calico and fail2ban unless told otherwise', () => {
     const { filter } = planCheck({ ignoreChain: [] }, host());
-    for (const c of ['DOCKER', 'DOCKER-USER', 'KUBE-SERVICES', 'CNI-FORWARD', 'cali-FORWARD']) expect(filter.ignore.test(c)).toBe(true);
-    expect(filter.ignore.test('f2b-sshd')).toBe(false);
-    expect(planCheck({ ignoreChain: ['f2b-*'] }, host()).filter.ignore.test('DOCKER')).toBe(false);
+    for (const c of ['DOCKER', 'DOCKER-USER', 'KUBE-SERVICES', 'CNI-FORWARD', 'cali-FORWARD', 'f2b-sshd']) expect(filter.ignore.test(c)).toBe(true);
+    expect(filter.ignore.test('GFW-INPUT')).toBe(false);
+    const custom = planCheck({ ignoreChain: ['f2b-*'] }, host()).filter;
+    expect(custom.ignore.test('DOCKER')).toBe(false);
+    expect(custom.ignore.test('f2b-sshd')).toBe(true);
   });
 
   it("leaves out the rules on Docker's bridges (docker0, br-*) unless told other bridges", () => {

@@ -1,15 +1,11 @@
 import { join } from 'node:path';
 import type { HostConfig } from '../validate/schema.js';
-import type { Template } from '../render/handlebars.js';
+import type { Template } from './handlebars.js';
+import type { OwnershipSettings } from './ownership-settings.js';
 
-interface CheckFileData {
+interface CheckFileData extends OwnershipSettings {
   version: string;
   inputs: Array<{ file: string; sha256: string }>;
-  ignoreRegex: string;
-  ownedRegex: string;
-  /** Docker's bridges: its rules in the built-in chains name one of them with -i or -o. */
-  ignoreIfaceGlobs: string;
-  ignoreIfacesRegex: string;
 }
 
 /**
@@ -31,7 +27,6 @@ export function renderCheckFiles(
         content: use('iptables-check')({
           ...data,
           what: 'the drift check (iptables-check)',
-          ignoreGlobs: host.drift_check.ignore_chains.join(' ') || '(none)',
           textfileDir,
           textfileText: textfileDir || 'none: drift_check.textfile_dir is false',
         }),

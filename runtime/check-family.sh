@@ -1,0 +1,56 @@
+# shellcheck shell=sh
+# shellcheck disable=SC2154 # work, cache_dir, saved_sets, live_sets, status, key: check-*.sh; GFW_SETS_AWK: inlined
+
+check_family() { # 4|6 saved live-file|"" command
+  rs=ipv$1 label=IPv$1 p=$work/v$1
+  if [ -f "$p.why" ]; then
+    IFS= read -r why < "$p.why" || :
+    cannot "$rs" "$label" "$why"
+    return 0
+  fi
+  read -r rc < "$p.rc" || rc=2
+  read -r nrc < "$p.nrc" || nrc=2
+  # A save that died of SIGPIPE (141) only stopped because awk had refused its output.
+  if [ "$rc" != 0 ] && { [ "$rc" != 141 ] || [ "$nrc" = 0 ]; }; then
+    cannot "$rs" "$label" "cannot run $4: $(head -n 3 "$p.err" | awk 'NR > 1 { printf "; " } { printf "%s", $0 }')"
+    return 0
+  fi
+  rules=0 legacy=0
+  [ ! -s "$p.meta" ] || read -r rules legacy < "$p.meta"
+  if [ -s "$p.err" ] && grep -q 'legacy tables present' "$p.err"; then legacy=1; fi
+  [ "$legacy" = 0 ] || say "warning: $label: iptables-legacy tables present: their rules are not checked (see iptables-legacy-save)"
+  if [ -s "$p.err" ]; then
+    grep -v 'legacy tables present' "$p.err" | while IFS= read -r line; do
+      [ -z "$line" ] || say "warning: $label: $4 said: $line"
+    done
+  fi
+  cache_key "$1"
+  cache=$cache_dir/iptables-check.v$1
+  if [ "$nrc" = 0 ] && cache_hit "$cache" "$key" "$p.n"; then
+    in_sync "$rs" "$label" "$rules" "$legacy"
+    return 0
+  fi
+  normalise "$2" "$2" "$p.smeta" > "$p.sn" 2> "$p.serr" || { IFS= read -r why < "$p.serr" || :; cannot "$rs" "$label" "$why"; return 0; }
+  [ "$nrc" = 0 ] || { IFS= read -r why < "$p.nerr" || :; cannot "$rs" "$label" "$why"; return 0; }
+  read -r size _ < "$p.smeta"
+  by_place "$p.sn" > "$p.saved"
+  by_place "$p.n" > "$p.live"
+  compare "$rs" "$label" "$p.saved" "$p.live" "$legacy" "$size"
+  [ "$status" != in-sync ] || cache_store "$cache" "$key" "$p.n"
+}
+
+check_sets() {
+  saved=${saved_sets:-$GFW_STATE_DIR/ipsets}
+  [ -f "$saved" ] || { cannot ipsets ipsets "$saved: no such file"; return 0; }
+  if [ -n "$live_sets" ]; then
+    [ -f "$live_sets" ] || { cannot ipsets ipsets "$live_sets: no such file"; return 0; }
+    live=$live_sets
+  else
+    live_state ipsets ipsets ipset save || return 0
+    live=$work/live
+  fi
+  awk "$GFW_SETS_AWK" "$saved" | sort -u > "$work/saved.n"
+  awk "$GFW_SETS_AWK" "$live" | sort -u > "$work/live.n"
+  size=$(awk '$2 == "-A" { n++ } END { print n + 0 }' "$work/saved.n")
+  compare ipsets ipsets "$work/saved.n" "$work/live.n" 0 "$size"
+}

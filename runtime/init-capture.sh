@@ -1,0 +1,222 @@
+# shellcheck shell=sh
+# shellcheck disable=SC2154 # conf_d, prebuilt: init-cli.sh
+# shellcheck disable=SC2034 # gfw_capturing, gfw_tmp, gfw_ran_fragment: read by init-exit.sh and init-main.sh
+
+# ---------------------------------------------------------------------------------
+# Capture. While the base rules and the fragments run, iptables and ip6tables are
+# shell functions that turn each call into a record on fd 3:
+#   R family table fragment -A CHAIN args   a rule
+#   N family table CHAIN                    a chain we create (and own)
+#   P family table CHAIN POLICY             a built-in policy (base only)
+#   J family table BUILTIN CHAIN            a jump from a built-in chain into ours
+# In a fragment, the built-in chains mean ours: INPUT is GFW-INPUT-RULES, nat
+# POSTROUTING is GFW-POSTROUTING (jumped to from POSTROUTING), and so on.
+gfw_frag=base
+
+gfw_err() {
+  say "$gfw_frag: $*"
+  gfw_capturing=0
+  gfw_exit 2
+}
+
+# Quote one argument for an iptables-restore line (it understands "..." with \" and \\).
+gfw_word() {
+  case $1 in
+    '') gfw_w='""' ;;
+    *[!A-Za-z0-9_.,:/=+@%!-]*)
+      case $1 in
+        *'
+'*) gfw_err "an argument contains a newline" ;;
+        *[\"\\]*) gfw_w=\"$(printf '%s' "$1" | sed 's/[\\"]/\\&/g')\" ;;
+        *) gfw_w=\"$1\" ;;
+      esac ;;
+    *) gfw_w=$1 ;;
+  esac
+}
+
+gfw_map_chain() {
+  case $gfw_t:$gfw_c in
+    filter:INPUT) gfw_c=GFW-INPUT-RULES ;;
+    filter:OUTPUT) gfw_c=GFW-OUTPUT-RULES ;;
+    filter:FORWARD) gfw_c=GFW-FORWARD-RULES ;;
+    nat:PREROUTING|nat:INPUT|nat:OUTPUT|nat:POSTROUTING|\
+    mangle:PREROUTING|mangle:INPUT|mangle:FORWARD|mangle:OUTPUT|mangle:POSTROUTING|\
+    raw:PREROUTING|raw:OUTPUT|security:INPUT|security:FORWARD|security:OUTPUT)
+      printf 'N %s %s GFW-%s\n' "$gfw_f" "$gfw_t" "$gfw_c" >&3
+      printf 'J %s %s %s GFW-%s\n' "$gfw_f" "$gfw_t" "$gfw_c" "$gfw_c" >&3
+      gfw_c=GFW-$gfw_c ;;
+  esac
+}
+
+# The common call, `iptables [-t TABLE] -A|-I CHAIN args...`, takes a fast path that only
+# quotes; anything else (options in another order, other commands) the general one.
+gfw_ipt() {
+  gfw_f=$1
+  shift
+  gfw_t=filter
+  if [ "$1" = -t ] && [ $# -ge 2 ]; then gfw_t=$2; shift 2; fi
+  case ${1-}:${2-} in
+    -A:?*|-I:?*) ;;
+    *) gfw_ipt_general "$gfw_f" -t "$gfw_t" "$@"; return ;;
+  esac
+  gfw_op=$1 gfw_c=$2 gfw_line=''
+  shift 2
+  for gfw_a do
+    case $gfw_a in
+      -t|--table|-w|--wait|-[AINPCDFXZLSER]|--append|--insert|--new-chain|--policy|--check|--delete|--flush|--delete-chain|--zero|--list|--list-rules|--rename-chain|--replace)
+        gfw_ipt_general "$gfw_f" -t "$gfw_t" "$gfw_op" "$gfw_c" "$@"
+        return ;;
+      ''|*[!A-Za-z0-9_.,:/=+@%!-]*) gfw_word "$gfw_a"; gfw_line="$gfw_line $gfw_w" ;;
+      *) gfw_line="$gfw_line $gfw_a" ;;
+    esac
+  done
+  case $gfw_t in filter|nat|mangle|raw|security) ;; *) gfw_err "unknown table: $gfw_t" ;; esac
+  case $gfw_c in *[!A-Za-z0-9_.-]*) gfw_err "not a chain name: $gfw_c" ;; esac
+  case $gfw_c in INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) gfw_map_chain ;; esac
+  printf 'R %s %s %s %s %s%s\n' "$gfw_f" "$gfw_t" "$gfw_frag" "$gfw_op" "$gfw_c" "$gfw_line" >&3
+}
+
+gfw_ipt_general() {
+  gfw_f=$1
+  shift
+  gfw_t=filter gfw_op='' gfw_c='' gfw_line=''
+  while [ $# -gt 0 ]; do
+    case $1 in
+      -t|--table) [ $# -ge 2 ] || gfw_err "-t needs a table name"; gfw_t=$2; shift 2; continue ;;
+      -w|--wait) shift; case ${1-} in [0-9]*) shift ;; esac; continue ;;
+      -A|--append|-I|--insert|-N|--new-chain|-P|--policy|-C|--check|-D|--delete|\
+      -F|--flush|-X|--delete-chain|-Z|--zero|-L|--list|-S|--list-rules|-E|--rename-chain|-R|--replace)
+        [ -z "$gfw_op" ] || gfw_err "two commands in one call ($gfw_op and $1)"
+        gfw_op=$1
+        shift
+        if [ $# -gt 0 ]; then
+          case $1 in -*) ;; *) gfw_c=$1; shift ;; esac
+        fi
+        continue ;;
+    esac
+    gfw_word "$1"
+    gfw_line="$gfw_line $gfw_w"
+    shift
+  done
+  case $gfw_t in filter|nat|mangle|raw|security) ;; *) gfw_err "unknown table: $gfw_t" ;; esac
+  case $gfw_c in *[!A-Za-z0-9_.-]*) gfw_err "not a chain name: $gfw_c" ;; esac
+  case $gfw_op in
+    -A|--append|-I|--insert)
+      [ -n "$gfw_c" ] || gfw_err "$gfw_op needs a chain"
+      gfw_map_chain
+      case $gfw_op in -A|--append) gfw_op=-A ;; *) gfw_op=-I ;; esac
+      printf 'R %s %s %s %s %s%s\n' "$gfw_f" "$gfw_t" "$gfw_frag" "$gfw_op" "$gfw_c" "$gfw_line" >&3 ;;
+    -N|--new-chain)
+      [ -n "$gfw_c" ] || gfw_err "$gfw_op needs a chain name"
+      # Declaring a chain in the payload flushes it: never one of Docker's or Kubernetes'.
+      if [ "$gfw_frag" != base ] && printf '%s\n' "$gfw_c" | grep -Eq "$GFW_IGNORE" && ! printf '%s\n' "$gfw_c" | grep -Eq "$GFW_OWNED"; then
+        gfw_err "creates chain $gfw_c, which belongs to another tool (drift_check.ignore_chains); name your chains GFW-..."
+      fi
+      printf 'N %s %s %s\n' "$gfw_f" "$gfw_t" "$gfw_c" >&3 ;;
+    -P|--policy)
+      [ "$gfw_frag" = base ] || gfw_err "sets a policy; policies come from gen-fw.yaml (policy:)"
+      printf 'P %s %s %s%s\n' "$gfw_f" "$gfw_t" "$gfw_c" "$gfw_line" >&3 ;;
+    # The ruleset is built from nothing: no rule exists yet to check, delete or flush.
+    -C|--check) return 1 ;;
+    -D|--delete|-F|--flush|-X|--delete-chain|-Z|--zero) return 0 ;;
+    '') gfw_err "an iptables call with no command (-A, -I or -N)" ;;
+    *) gfw_err "$gfw_op is not supported in a fragment (use -A, -I or -N)" ;;
+  esac
+}
+
+iptables() { gfw_ipt 4 "$@"; }
+ip6tables() { gfw_ipt 6 "$@"; }
+gfw_jump() { printf 'J %s %s %s %s\n' "$1" "$2" "$3" "$4" >&3; }
+gfw_chains() { sed 's/^/N /' >&3; }
+
+# A fragment that runs iptables by its full path would change the live firewall
+# outside the atomic apply. One grep over all fragments (a process per fragment would
+# cost more than the fragments themselves on a host with hundreds of them).
+gfw_check_path_calls() {
+  bad=$(grep -lE '(^|[^A-Za-z0-9_.-])/[A-Za-z0-9_./-]*/ip6?tables(-legacy|-nft)?([[:space:]]|;|$)' "$@" 2>/dev/null || true)
+  [ -z "$bad" ] || {
+    gfw_frag=$(printf '%s' "$bad" | head -n 1)
+    gfw_frag=${gfw_frag##*/}
+    gfw_err "runs iptables by its full path; write plain 'iptables' so iptables-init can apply it atomically"
+  }
+}
+
+gfw_capture_file() {
+  gfw_file=$1
+  gfw_ran_fragment=1
+  gfw_frag=${gfw_file##*/}
+  # The fragment's name goes into records as one word.
+  case $gfw_frag in *[!A-Za-z0-9_.-]*) gfw_frag=$(printf '%s' "$gfw_frag" | tr -c 'A-Za-z0-9_.-' '_') ;; esac
+  # gen-fw's own fragments are only iptables calls: sourced in place, without the cost
+  # of a subshell each (an exit in one is caught by gfw_on_exit). Anything else runs
+  # in a subshell.
+  gfw_l2=""
+  { IFS= read -r gfw_l2 && IFS= read -r gfw_l2; } < "$gfw_file" || true  # the second line
+  case $gfw_l2 in
+    '# Generated by gen-fw '*)
+      # shellcheck source=/dev/null
+      . "$gfw_file"
+      return 0 ;;
+  esac
+  set +e
+  # shellcheck source=/dev/null
+  (set -e; . "$gfw_file")
+  gfw_rc=$?
+  set -e
+  [ "$gfw_rc" -eq 0 ] || gfw_err "stopped with exit code $gfw_rc"
+  # In a scratch namespace, a real iptables call (command iptables, xargs, ...) shows.
+  if [ "$gfw_in_scratch" = 1 ]; then
+    for fam in $(gfw_families); do
+      if gfw_save "$fam" 2>/dev/null | grep -q '^-A '; then
+        gfw_err "ran iptables directly instead of through iptables-init's capture (write plain 'iptables ...' lines)"
+      fi
+    done
+  fi
+}
+
+gfw_capture() {
+  gfw_frag=base
+  gfw_base
+  set -- "$conf_d"/*.sh
+  [ -e "$1" ] || return 0
+  if gfw_plan=$(gfw_prebuilt_plan "$@"); then
+    set -f
+    gfw_ifs=$IFS
+    IFS='
+'
+    # shellcheck disable=SC2086 # one plan line a word; names with a newline never get here
+    set -- $gfw_plan
+    # Only the fragments that run need the check: gen-fw's are as rendered (sha256).
+    gfw_hand=
+    for gfw_p do
+      case $gfw_p in P) ;; *) gfw_hand="$gfw_hand${gfw_p#? }
+" ;; esac
+    done
+    # shellcheck disable=SC2086
+    [ -z "$gfw_hand" ] || gfw_check_path_calls $gfw_hand
+    IFS=$gfw_ifs
+    set +f
+    for gfw_p do
+      case $gfw_p in
+        P) grep '^[RN] ' "$prebuilt" >&3 || true ;;
+        *) gfw_capture_file "${gfw_p#? }" ;;
+      esac
+    done
+    return 0
+  fi
+  gfw_check_path_calls "$@"
+  [ ! -f "$prebuilt" ] || say "note: iptables_conf.d is not as rendered (a generated fragment edited, missing or from another render, or a hand-written one sorting between them): running every fragment; services are reached by a list of jumps instead of by port"
+  for gfw_file do gfw_capture_file "$gfw_file"; done
+}
+
+# Capture into a file. A fragment sourced in place that calls exit ends this shell: the
+# EXIT trap turns that into an error instead of a silently short ruleset.
+gfw_capturing=0
+gfw_tmp=
+gfw_in_scratch=0
+gfw_ran_fragment=0
+gfw_capture_to() { # file
+  gfw_capturing=1
+  gfw_capture 3> "$1"
+  gfw_capturing=0
+}
