@@ -216,7 +216,11 @@ gfw_tmp=
 gfw_in_scratch=0
 gfw_ran_fragment=0
 gfw_capture_to() { # file
+  # Opened before the capture starts: a file that cannot be created (a full or vanished
+  # directory) is the system's failure, exit 3 in gfw_on_exit, not a fragment's exit 2.
+  exec 3> "$1"
   gfw_capturing=1
-  gfw_capture 3> "$1"
+  gfw_capture
   gfw_capturing=0
+  exec 3>&-
 }

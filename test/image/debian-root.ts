@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -64,28 +65,60 @@ export async function removeRoot(dir: string): Promise<void> {
 }
 
 /**
- * A tarball of a minimal Debian root (debootstrap --variant=minbase), built once per
- * machine and kept in cacheDir; rebuilt when older than maxAgeDays.
+ * What the cached root holds beyond debootstrap's minbase: enough to boot it with real
+ * systemd (boot-systemd.test.ts) and to bring interfaces up with ifupdown, as a server
+ * image would. The chroot tests (boot.test.ts) use the same root: one debootstrap a machine.
+ */
+export const bootPackages = ['systemd', 'systemd-sysv', 'ifupdown', 'cron', 'iproute2'];
+
+/** Run fn while holding an exclusive flock(1) on path (another test file may be building the same cache). */
+async function withFileLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  const holder = execa('flock', ['-w', '1800', path, 'sh', '-c', 'echo locked; exec cat'], { reject: false, buffer: false, stdin: 'pipe' });
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout?.on('data', (d: Buffer) => {
+      if (d.toString().includes('locked')) resolve();
+    });
+    holder.on('exit', (code) => reject(new Error(`could not lock ${path} (flock exit ${code})`)));
+  });
+  try {
+    return await fn();
+  } finally {
+    holder.stdin?.end();
+    await holder;
+  }
+}
+
+/**
+ * A tarball of a minimal Debian root (debootstrap --variant=minbase plus bootPackages),
+ * built once per machine and kept in cacheDir; rebuilt when older than maxAgeDays or when
+ * bootPackages change (they are part of its name). Cold, this costs one debootstrap from
+ * the mirror: about 45 s on a fast mirror (a few minutes on a slow one) and a 250 MB tarball; warm, nothing.
  */
 export async function cachedDebianTarball(log: (s: string) => void = () => {}): Promise<string> {
-  const tarball = join(cacheDir, `debian-${suite}-minbase-${await arch()}.tar`);
-  if (existsSync(tarball) && Date.now() - statSync(tarball).mtimeMs < maxAgeDays * 86_400_000) return tarball;
-  const mirror = debianMirror();
+  const key = createHash('sha256').update(bootPackages.join(',')).digest('hex').slice(0, 8);
+  const tarball = join(cacheDir, `debian-${suite}-minbase-${key}-${await arch()}.tar`);
+  const fresh = () => existsSync(tarball) && Date.now() - statSync(tarball).mtimeMs < maxAgeDays * 86_400_000;
+  if (fresh()) return tarball;
   mkdirSync(cacheDir, { recursive: true });
-  const target = mkdtempSync(join(cacheDir, 'debootstrap-'));
-  try {
-    log(`debootstrap --variant=minbase ${suite} from ${mirror} (cached in ${tarball})`);
-    const r = await execa('debootstrap', ['--variant=minbase', suite, target, mirror], { reject: false, all: true });
-    if (r.exitCode !== 0) {
-      throw new Error(`debootstrap ${suite} from ${mirror} failed (exit ${r.exitCode}); is the mirror reachable?\n${r.all?.split('\n').slice(-15).join('\n')}`);
+  return withFileLock(join(cacheDir, '.lock'), async () => {
+    if (fresh()) return tarball; // another test file built it while we waited
+    const mirror = debianMirror();
+    const target = mkdtempSync(join(cacheDir, 'debootstrap-'));
+    try {
+      const include = `--include=${bootPackages.join(',')}`;
+      log(`debootstrap --variant=minbase ${include} ${suite} from ${mirror} (cached in ${tarball})`);
+      const r = await execa('debootstrap', ['--variant=minbase', include, suite, target, mirror], { reject: false, all: true });
+      if (r.exitCode !== 0) {
+        throw new Error(`debootstrap ${suite} from ${mirror} failed (exit ${r.exitCode}); is the mirror reachable?\n${r.all?.split('\n').slice(-15).join('\n')}`);
+      }
+      const tmp = `${tarball}.tmp-${process.pid}`;
+      await execa('tar', ['--numeric-owner', '-C', target, '-cf', tmp, '.']);
+      renameSync(tmp, tarball);
+    } finally {
+      await removeRoot(target);
     }
-    const tmp = `${tarball}.tmp-${process.pid}`;
-    await execa('tar', ['--numeric-owner', '-C', target, '-cf', tmp, '.']);
-    renameSync(tmp, tarball);
-  } finally {
-    await removeRoot(target);
-  }
-  return tarball;
+    return tarball;
+  });
 }
 
 export interface DebianRoot {
