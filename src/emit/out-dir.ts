@@ -49,15 +49,15 @@ export function refuseProtected(outDir: string, keep: Protected): void {
     throw new ExitError(2, `--out ${shown(outDir)} ${what}; nothing was written`);
   };
   if (dirname(out) === out) refuse('is the root directory');
-  for (const dir of keep.projectDirs ?? []) {
-    const project = real(dir);
-    if (out === project) refuse(`is the project directory (${shown(dir)}); give the bundle a directory of its own, e.g. build/firewall`);
-    if (holds(out, project)) refuse(`contains the project directory (${shown(dir)})`);
+  const projects = (keep.projectDirs ?? []).map((dir) => ({ dir, real: real(dir) }));
+  for (const p of projects) {
+    if (out === p.real) refuse(`is the project directory (${shown(p.dir)}); give the bundle a directory of its own, e.g. build/firewall`);
   }
   if (keep.config !== undefined && holds(out, real(keep.config))) refuse(`contains the config file ${shown(keep.config)}`);
-  if (keep.confD !== undefined) {
-    const confD = real(keep.confD);
-    if (holds(out, confD)) refuse(`contains conf.d (${shown(keep.confD)})`);
-    if (holds(confD, out)) refuse(`is inside conf.d (${shown(keep.confD)})`);
+  const confD = keep.confD === undefined ? undefined : real(keep.confD);
+  if (confD !== undefined && holds(out, confD)) refuse(`contains conf.d (${shown(keep.confD!)})`);
+  for (const p of projects) {
+    if (holds(out, p.real)) refuse(`contains the project directory (${shown(p.dir)})`);
   }
+  if (confD !== undefined && holds(confD, out)) refuse(`is inside conf.d (${shown(keep.confD!)})`);
 }

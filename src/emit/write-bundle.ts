@@ -76,7 +76,7 @@ export async function emitBundle(outDir: string, produce: (sink: BundleSink) => 
 function refuseForeign(outDir: string, found: Found): void {
   if (found.kind !== 'foreign') return;
   const why = found.entry === undefined ? found.why : `${join(outDir, found.entry)} ${found.why}`;
-  throw new ExitError(2, `${shown(outDir)} exists and is not a gen-fw bundle (${shown(why)}); nothing was written`);
+  throw new ExitError(2, `${shown(outDir)} exists and is not a gen-fw bundle; nothing was written (${shown(why)})`);
 }
 
 /**

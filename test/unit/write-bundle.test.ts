@@ -152,7 +152,7 @@ describe('only a bundle gen-fw made is replaced', () => {
     const parent = join(tmp, 'other-link');
     await writeBundle(bundle({ x: 'old' }), join(parent, 'elsewhere'));
     symlinkSync('elsewhere', join(parent, 'fw'));
-    await expect(writeBundle(bundle({ x: 'new' }), join(parent, 'fw'))).rejects.toThrow('exists and is not a gen-fw bundle (a symbolic link); nothing was written');
+    await expect(writeBundle(bundle({ x: 'new' }), join(parent, 'fw'))).rejects.toThrow('exists and is not a gen-fw bundle; nothing was written (a symbolic link)');
     expect(readFileSync(join(parent, 'elsewhere', 'x'), 'utf8')).toBe('old');
     expect(readdirSync(parent).sort()).toEqual(['elsewhere', 'fw']);
   });
