@@ -6,8 +6,9 @@
 locals {
   project_dir = var.project_dir != "" ? var.project_dir : "${path.root}/.."
   timestamp   = regex_replace(timestamp(), "[- TZ:]", "")
-  # On the build instance; the bundle is uploaded here and removed after install.sh.
-  remote_bundle = "/tmp/gen-fw-bundle"
+  # On the build instance: build/firewall is uploaded into this directory (as
+  # <remote_dir>/firewall) and the directory removed after install.sh.
+  remote_dir = "/tmp/gen-fw-upload"
 }
 
 source "amazon-ebs" "ubuntu" {
@@ -43,21 +44,20 @@ source "null" "rehearsal" {
 build {
   sources = ["source.amazon-ebs.ubuntu", "source.null.rehearsal"]
 
-  # Render on the machine that runs Packer. build/firewall is a symlink that render
-  # swaps atomically: the trailing slash below makes the upload follow it.
+  # Render on the machine that runs Packer.
   provisioner "shell-local" {
     inline = ["cd '${local.project_dir}' && ${var.gen_fw} render --out build/firewall"]
   }
 
   provisioner "shell" {
     only   = ["amazon-ebs.ubuntu"]
-    inline = ["rm -rf ${local.remote_bundle}", "mkdir -p ${local.remote_bundle}"]
+    inline = ["rm -rf ${local.remote_dir}", "mkdir -p ${local.remote_dir}"]
   }
 
   provisioner "file" {
     only        = ["amazon-ebs.ubuntu"]
-    source      = "${local.project_dir}/build/firewall/"
-    destination = "${local.remote_bundle}"
+    source      = "${local.project_dir}/build/firewall"
+    destination = "${local.remote_dir}"
     generated   = true # rendered by the step above, not there yet when Packer starts
   }
 
@@ -66,8 +66,8 @@ build {
     inline = [
       # cloud-init may still be running apt on first boot.
       "if command -v cloud-init >/dev/null 2>&1; then sudo cloud-init status --wait >/dev/null || true; fi",
-      "sudo sh ${local.remote_bundle}/install.sh",
-      "rm -rf ${local.remote_bundle}",
+      "sudo sh ${local.remote_dir}/firewall/install.sh",
+      "rm -rf ${local.remote_dir}",
     ]
   }
 

@@ -55,7 +55,7 @@ function buildProgram(Program: typeof Command, setExit: (code: number) => void):
     .action(async (o: { config?: string; confD: string }) => {
       const { planBundle } = await import('./render-command.js');
       const bundle = await planBundle({ ...o, config: configOption(o.config), templates: join(packageRoot, 'templates') }, report);
-      report.result(`ok: ${[...bundle.keys()].filter((k) => k.includes('iptables_conf.d/')).length} services`);
+      report.result(`ok: ${[...bundle.keys()].filter((k) => /iptables_conf\.d\/iptables_[^/]*\.sh$/.test(k)).length} services`);
       setExit(0);
     });
 

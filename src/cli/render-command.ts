@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { InputError } from '../errors.js';
 import { loadConfig } from '../load/load-config.js';
 import { readSets } from '../load/read-sets.js';
@@ -38,7 +39,9 @@ export async function planBundle(opts: Omit<RenderOptions, 'out'>, report: Repor
 
 export async function renderCommand(opts: RenderOptions, report: Reporter): Promise<number> {
   const render = await planRender(opts, report);
-  const { files } = await emitBundle(opts.out, render);
-  report.result(`rendered ${files} files into ${opts.out}`);
+  const keep = { projectDirs: [process.cwd(), ...(opts.config ? [dirname(opts.config)] : [])], config: opts.config, confD: opts.confD };
+  const { files, unchanged, recovered } = await emitBundle(opts.out, render, keep);
+  if (recovered) report.warning({ file: opts.out, message: 'put back the previous bundle, which an interrupted render had moved aside' });
+  report.result(unchanged ? `${opts.out} already holds these ${files} files: left as it was` : `rendered ${files} files into ${opts.out}`);
   return 0;
 }

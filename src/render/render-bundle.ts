@@ -107,7 +107,9 @@ export function renderBundle(config: Config, ruleset: RulesetStream, templates: 
     );
   }
 
+  // Always there, even with no service: where operators drop hand-written fragments.
   const fragmentDir = root(join(host.install_dir, 'iptables_conf.d'));
+  emit(join(fragmentDir, 'README'), 0o644, use('iptables_conf.d-README')({ version }));
   for (const f of rendered.fragments) written.push({ path: join(fragmentDir, f.file), mode: 0o755, sha256: f.sha256 });
   written.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const manifest = {

@@ -1,5 +1,6 @@
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,10 +9,13 @@ import { cli } from '../helpers/render.js';
 import { verifyBundle } from './support/tree.js';
 
 /**
- * `gen-fw render` killed with SIGKILL at random moments leaves --out as the previous
- * complete bundle or the new complete one, never a mix: checked against manifest.json's
- * file list and digests. Half the kills are timed from the start of the process, half
- * from the moment the new bundle's temporary directory appears (the write phase).
+ * `gen-fw render` killed with SIGKILL at random moments leaves --out, an ordinary
+ * directory, as the previous complete bundle or the new complete one, never a mix:
+ * checked against manifest.json's file list and digests. The one other state allowed is
+ * a kill between the swap's two renames: then --out is missing and the previous bundle
+ * is complete under `.firewall.gen-fw-previous-<pid>-*`, and the next render puts it
+ * back (never missing for good). Half the kills are timed from the start of the process,
+ * half from the moment the new bundle's staging directory appears (the write phase).
  * GENFW_KILL_RUNS and GENFW_KILL_SEED change how many and where.
  */
 const SERVICES = 2000;
@@ -47,9 +51,24 @@ function writeServices(confD: string, version: string): void {
   }
 }
 
-/** Whether a render (by pid) has started writing: its temporary sibling directory exists. */
+/** Whether a render (by pid) has started writing: its staging sibling directory exists. */
 function writing(pid: number | undefined): boolean {
-  return readdirSync(parent).some((n) => n.startsWith(`.firewall.tmp-${pid}-`));
+  return readdirSync(parent).some((n) => n.startsWith(`.firewall.gen-fw-staging-${pid}-`));
+}
+
+/**
+ * The bundle a killed render left, and where: --out itself (a real directory), or, only
+ * when --out is missing, the one previous bundle that render `pid` moved aside.
+ */
+function left(pid: number | undefined): { id: string; aside: boolean } {
+  if (existsSync(out)) {
+    expect(lstatSync(out).isDirectory(), '--out is not an ordinary directory').toBe(true);
+    return { id: verifyBundle(out), aside: false };
+  }
+  const aside = readdirSync(parent).filter((n) => n.startsWith('.firewall.gen-fw-previous-'));
+  expect(aside, '--out is missing and no previous bundle is aside').toHaveLength(1);
+  expect(aside[0]).toMatch(new RegExp(`^\\.firewall\\.gen-fw-previous-${pid}-`));
+  return { id: verifyBundle(join(parent, aside[0]!)), aside: true };
 }
 
 /** Run a render to completion; how long it took, and how long its write phase was. */
@@ -94,10 +113,10 @@ describe('a render killed at any moment leaves the previous bundle or the new on
     const total = Math.max(a.total, b.total);
     const write = Math.max(a.write, b.write, 1);
 
-    const outcomes = { killedWhileWriting: 0, killedBefore: 0, finished: 0 };
+    const outcomes = { killedWhileWriting: 0, killedBefore: 0, finished: 0, leftAside: 0 };
+    let live = { id: verifyBundle(out), aside: false };
     for (let i = 0; i < RUNS; i++) {
-      const live = verifyBundle(out);
-      const [target, want] = live === idA ? ['conf-b', idB] : ['conf-a', idA];
+      const [target, want] = live.id === idA ? ['conf-b', idB] : ['conf-a', idA];
       const child = execa(process.execPath, [cli, 'render', '--conf-d', target, '--out', out], { cwd: dir, reject: false });
       let done = false;
       void child.finally(() => (done = true));
@@ -111,24 +130,52 @@ describe('a render killed at any moment leaves the previous bundle or the new on
       child.kill('SIGKILL');
       const r = await child;
 
-      const now = verifyBundle(out);
-      expect([idA, idB], `run ${i}: --out is neither the previous bundle nor the new one`).toContain(now);
+      // Aside only if this render moved it there; otherwise, the previous bundle or the new one.
+      const now = left(child.pid);
+      expect([live.id, want], `run ${i}: --out is neither the previous bundle nor the new one`).toContain(now.id);
+      if (now.aside) {
+        expect(now.id, `run ${i}: the bundle aside is not the previous one`).toBe(live.id);
+        outcomes.leftAside++;
+      }
       if (r.signal === 'SIGKILL') {
         if (wasWriting) outcomes.killedWhileWriting++;
         else outcomes.killedBefore++;
       } else {
         expect(r.exitCode, r.stderr).toBe(0);
-        expect(now).toBe(want);
+        expect(now).toEqual({ id: want, aside: false });
         outcomes.finished++;
       }
+      live = now;
     }
     console.log(`killed renders: ${JSON.stringify(outcomes)} (render ${Math.round(total)} ms, write phase ${Math.round(write)} ms)`);
     expect(outcomes.killedWhileWriting, 'too few kills landed while the bundle was being written').toBeGreaterThanOrEqual(RUNS / 4);
 
-    // The next complete render clears what the killed ones left behind.
-    const live = verifyBundle(out);
-    await fullRender(live === idA ? 'conf-b' : 'conf-a');
-    const target = readlinkSync(out);
-    expect(readdirSync(parent).sort()).toEqual([target, 'firewall'].sort());
+    // The next complete render puts back what is aside and clears what the killed ones left behind.
+    await fullRender(live.id === idA ? 'conf-b' : 'conf-a');
+    expect(verifyBundle(out)).toBe(live.id === idA ? idB : idA);
+    expect(readdirSync(parent)).toEqual(['firewall']);
+  });
+
+  it('a render killed between the two renames of the swap: the next render puts the previous bundle back first', { timeout: 300_000 }, async () => {
+    // The state such a kill leaves, made by hand (the window is too short to hit at random):
+    // no --out, the previous bundle aside, the new one complete in staging, both by a dead pid.
+    await fullRender('conf-a');
+    const idA = verifyBundle(out);
+    const dead = spawnSync('true').pid;
+    renameSync(out, join(parent, `.firewall.gen-fw-previous-${dead}-0000beef`));
+    mkdirSync(join(parent, `.firewall.gen-fw-staging-${dead}-0000cafe`));
+    writeFileSync(join(parent, `.firewall.gen-fw-staging-${dead}-0000cafe`, 'manifest.json'), '{}');
+
+    const same = await execa(process.execPath, [cli, 'render', '--conf-d', 'conf-a', '--out', out], { cwd: dir, reject: false });
+    expect(same.exitCode, same.stderr).toBe(0);
+    expect(same.stderr).toContain('put back the previous bundle');
+    expect(same.stdout).toContain('left as it was');
+    expect(verifyBundle(out)).toBe(idA);
+    expect(readdirSync(parent)).toEqual(['firewall']);
+
+    renameSync(out, join(parent, `.firewall.gen-fw-previous-${dead}-0000f00d`));
+    await fullRender('conf-b');
+    expect(verifyBundle(out)).not.toBe(idA);
+    expect(readdirSync(parent)).toEqual(['firewall']);
   });
 });
