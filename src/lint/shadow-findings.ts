@@ -32,10 +32,11 @@ export function shadowFindings(groups: ReadonlyMap<string, RuleReach[]>, places:
     const first = rs[0]!;
     const verdict = first.verdict;
     const takers = new Map<string, Taker>();
-    for (const r of rs) for (const t of r.takers) if (!takers.has(t.rule.group)) takers.set(t.rule.group, t);
+    // A rule split in parts (addresses, families) may cover its own later parts: name only others.
+    for (const r of rs) for (const t of r.takers) if (t.rule.group !== first.rule.group && !takers.has(t.rule.group)) takers.set(t.rule.group, t);
     const list = [...takers.values()];
     const related = list.map((t) => places.of(t.rule.origin));
-    const w = rs.find((r) => r.witness && r.witnessTaker);
+    const w = rs.find((r) => r.witness && r.witnessTaker && r.witnessTaker.rule.group !== first.rule.group);
     const witness = w?.witness ? formatPacket(w.witness) : undefined;
     const same = list.every((t) => t.verdict === verdict);
     let by: string;
