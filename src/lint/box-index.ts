@@ -1,7 +1,7 @@
 import type { Box } from './boxes.js';
 
-const BUCKET = 256n;
-const WIDE = 16n * BUCKET;
+const BUCKET = 16n;
+const WIDE = 64n * BUCKET;
 
 /**
  * Boxes in the order they were added, found by destination port: a rule only meets the

@@ -32,20 +32,16 @@ export class Universe {
     patterns: readonly string[],
   ) {
     this.ifaces = interfaceClasses(patterns);
+    this.realAddresses = span(0n, (1n << (family === 4 ? 32n : 128n)) - 1n);
+    this.anyAddress = normalise([...this.realAddresses, [VIRTUAL_BASE, VIRTUAL_BASE + VIRTUAL_SLOTS]]);
+    this.allIfaces = span(0, this.ifaces.length - 1);
   }
 
-  get realAddresses(): IntervalSet {
-    return span(0n, (1n << (this.family === 4 ? 32n : 128n)) - 1n);
-  }
-
+  /** Every real address of the family. */
+  readonly realAddresses: IntervalSet;
   /** Every address including every set's unknown members: what a rule without -s covers. */
-  get anyAddress(): IntervalSet {
-    return normalise([...this.realAddresses, [VIRTUAL_BASE, VIRTUAL_BASE + VIRTUAL_SLOTS]]);
-  }
-
-  get allIfaces(): IntervalSet {
-    return span(0, this.ifaces.length - 1);
-  }
+  readonly anyAddress: IntervalSet;
+  readonly allIfaces: IntervalSet;
 
   cidr(text: string): IntervalSet {
     const [addr, bitsText] = text.split('/');
