@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import type { Command } from 'commander';
-import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { EnvironmentError, ExitError, InputError, formatProblem } from '../errors.js';
-import { packageRoot, version } from '../version.js';
+import { version } from '../version.js';
 import { consoleReporter, type Reporter } from './reporter.js';
 import type { CheckCommandOptions } from './check-command.js';
+import type { LintCommandOptions } from './lint-command.js';
 import { addCheckOptions, parseCheckArgs } from './check-options.js';
 import { addRenderOptions, parseRenderArgs, type RenderCliOptions } from './render-options.js';
 
@@ -25,6 +25,11 @@ function configOption(value: string | undefined): string | undefined {
 async function runCheck(o: CheckCommandOptions): Promise<number> {
   const { checkCommand } = await import('./check-command.js');
   return checkCommand(o, report);
+}
+
+async function runLint(o: LintCommandOptions): Promise<number> {
+  const { lintCommand } = await import('./lint-command.js');
+  return lintCommand({ ...o, config: configOption(o.config) }, report);
 }
 
 async function runRender(o: RenderCliOptions): Promise<number> {
@@ -49,15 +54,11 @@ function buildProgram(Program: typeof Command, setExit: (code: number) => void):
 
   program
     .command('lint')
-    .description('validate gen-fw.yaml and conf.d without writing anything')
+    .description('find rules that never match or change nothing, open database ports, SSH without a limit: exit 0 clean, 1 findings, 2 bad input')
     .option('--config <file>', 'host settings (default: ./gen-fw.yaml when it exists)')
     .option('--conf-d <dir>', 'one NAME.yaml per service', './conf.d')
-    .action(async (o: { config?: string; confD: string }) => {
-      const { planBundle } = await import('./render-command.js');
-      const bundle = await planBundle({ ...o, config: configOption(o.config), templates: join(packageRoot, 'templates') }, report);
-      report.result(`ok: ${[...bundle.keys()].filter((k) => /iptables_conf\.d\/iptables_[^/]*\.sh$/.test(k)).length} services`);
-      setExit(0);
-    });
+    .option('--format <format>', 'text or json', 'text')
+    .action(async (o: LintCommandOptions) => setExit(await runLint(o)));
 
   addCheckOptions(
     program

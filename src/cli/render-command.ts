@@ -25,6 +25,8 @@ export async function planRender(opts: Omit<RenderOptions, 'out'>, report: Repor
   const { sets, problems } = await readSets(config.host, config.hostFile ? opts.config ?? 'gen-fw.yaml' : undefined);
   if (problems.length) throw new InputError(problems);
   for (const w of warnings) report.warning(w);
+  const { lintConfig, findingProblems } = await import('../lint/lint.js');
+  for (const f of findingProblems(lintConfig(config, sets))) report.warning(f);
   const { templates } = loadTemplates(opts.templates);
   return (sink) => renderBundle(config, compileRulesetStream(config, sets), templates, sink);
 }

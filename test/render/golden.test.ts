@@ -22,7 +22,8 @@ function listFiles(dir: string): string[] {
 
 async function renderScenario(name: string, out: string) {
   const r = await runCli(['render', '--out', out], join(scenariosDir, name));
-  expect(r.stderr).toBe('');
+  // Lint's findings come as warnings (the services scenario has a one-family one); nothing else.
+  expect(r.stderr.split('\n').filter((l) => l && !l.startsWith('warning: '))).toEqual([]);
   expect(r.exitCode).toBe(0);
 }
 

@@ -1,0 +1,70 @@
+/**
+ * Sets of integers as sorted, disjoint, inclusive spans: addresses (as bigints), ports,
+ * protocol numbers and interface classes all reduce to these, so one exact algebra decides
+ * every match.
+ */
+export type Span = readonly [bigint, bigint];
+export type IntervalSet = readonly Span[];
+
+export const EMPTY: IntervalSet = [];
+
+export function span(from: bigint | number, to: bigint | number = from): IntervalSet {
+  const a = BigInt(from);
+  const b = BigInt(to);
+  return a <= b ? [[a, b]] : EMPTY;
+}
+
+/** Sorted, with overlapping and adjacent spans merged. */
+export function normalise(spans: readonly Span[]): IntervalSet {
+  const sorted = [...spans].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  const out: [bigint, bigint][] = [];
+  for (const [a, b] of sorted) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1] + 1n) {
+      if (b > last[1]) last[1] = b;
+    } else out.push([a, b]);
+  }
+  return out;
+}
+
+export function union(...sets: IntervalSet[]): IntervalSet {
+  return normalise(sets.flat());
+}
+
+export function intersect(x: IntervalSet, y: IntervalSet): IntervalSet {
+  const out: Span[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < x.length && j < y.length) {
+    const [a1, b1] = x[i]!;
+    const [a2, b2] = y[j]!;
+    const a = a1 > a2 ? a1 : a2;
+    const b = b1 < b2 ? b1 : b2;
+    if (a <= b) out.push([a, b]);
+    if (b1 < b2) i++;
+    else j++;
+  }
+  return out;
+}
+
+export function subtract(x: IntervalSet, y: IntervalSet): IntervalSet {
+  const out: Span[] = [];
+  for (const [a0, b] of x) {
+    let a = a0;
+    for (const [c, d] of y) {
+      if (d < a || c > b) continue;
+      if (c > a) out.push([a, c - 1n]);
+      a = d + 1n;
+      if (a > b) break;
+    }
+    if (a <= b) out.push([a, b]);
+  }
+  return out;
+}
+
+export const isEmpty = (x: IntervalSet): boolean => x.length === 0;
+
+/** Does x hold every member of y? */
+export const covers = (x: IntervalSet, y: IntervalSet): boolean => isEmpty(subtract(y, x));
+
+export const has = (x: IntervalSet, v: bigint): boolean => x.some(([a, b]) => a <= v && v <= b);

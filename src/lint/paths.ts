@@ -1,0 +1,85 @@
+import { CHAIN, serviceInputChain } from '../model/chains.js';
+import type { IptRule, Ruleset } from '../model/types.js';
+import type { Family } from '../validate/values.js';
+
+/** Where a rule of the model came from: a service file's rule, or one of gen-fw's base rules. */
+export type Origin =
+  | { kind: 'service'; service: string; file: string; index: number }
+  | { kind: 'base'; tag: string; title: string };
+
+export interface PathRule {
+  rule: IptRule;
+  origin: Origin;
+  /** One config rule (or base section): its LOG, rate-limit and action rules share it. */
+  group: string;
+  /** The group counts connections (recent): none of its rules takes every packet it matches. */
+  limited: boolean;
+}
+
+export type Direction = 'in' | 'out' | 'forward' | 'docker';
+
+export interface Path {
+  family: Family;
+  direction: Direction;
+  rules: PathRule[];
+}
+
+/** A packet's way through our chains for each direction: the base chain, the jump into the services, their chain. */
+const WAYS: Record<Direction, { chain: string; into: string; service: (s: string) => string }> = {
+  in: { chain: CHAIN.input, into: CHAIN.inputRules, service: serviceInputChain },
+  out: { chain: CHAIN.output, into: CHAIN.outputRules, service: () => CHAIN.outputRules },
+  forward: { chain: CHAIN.forward, into: CHAIN.forwardRules, service: () => CHAIN.forwardRules },
+  docker: { chain: CHAIN.dockerUser, into: CHAIN.dockerRules, service: () => CHAIN.dockerRules },
+};
+
+const isLimited = (rules: readonly IptRule[]) => rules.some((r) => r.args.includes('recent'));
+
+function baseTag(args: readonly string[]): string {
+  const i = args.indexOf('--comment');
+  const c = i >= 0 ? args[i + 1] ?? '' : '';
+  return c.replace(/^gen-fw: /, '');
+}
+
+/**
+ * Every rule a new connection of one family and direction can meet, in the order it meets
+ * them: the base chain up to the jump into the services, each service's rules in name
+ * order (the jumps into a service's chain only skip services it cannot match), then the
+ * rest of the base chain. Nothing returns from a service's rules but by falling through.
+ */
+export function pathsOf(ruleset: Pick<Ruleset, 'base' | 'fragments'>): Path[] {
+  const out: Path[] = [];
+  for (const family of [4, 6] as Family[]) {
+    for (const direction of ['in', 'out', 'forward', 'docker'] as Direction[]) {
+      const way = WAYS[direction];
+      const rules: PathRule[] = [];
+      ruleset.base.sections.forEach((section, si) => {
+        const limited = isLimited(section.rules);
+        for (const rule of section.rules) {
+          if (rule.family !== family || rule.chain !== way.chain || rule.table !== 'filter') continue;
+          if (rule.args[rule.args.length - 1] === way.into) {
+            rules.push(...serviceRules(ruleset, family, way.service));
+            continue;
+          }
+          rules.push({ rule, origin: { kind: 'base', tag: baseTag(rule.args), title: section.title }, group: `base:${si}`, limited });
+        }
+      });
+      if (rules.length) out.push({ family, direction, rules });
+    }
+  }
+  return out;
+}
+
+function serviceRules(ruleset: Pick<Ruleset, 'fragments'>, family: Family, chainOf: (s: string) => string): PathRule[] {
+  const out: PathRule[] = [];
+  for (const f of ruleset.fragments) {
+    const chain = chainOf(f.service);
+    f.sections.forEach((section, index) => {
+      const limited = isLimited(section.rules);
+      for (const rule of section.rules) {
+        if (rule.family !== family || rule.chain !== chain) continue;
+        out.push({ rule, origin: { kind: 'service', service: f.service, file: f.file, index }, group: `${f.service}:${index}`, limited });
+      }
+    });
+  }
+  return out;
+}

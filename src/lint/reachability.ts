@@ -1,0 +1,122 @@
+import { BoxIndex } from './box-index.js';
+import { intersectBox, subtractFromAll, type Box } from './boxes.js';
+import type { Path, PathRule } from './paths.js';
+import { readRule, type Verdict } from './read-rule.js';
+import { pickPacket, type Packet } from './witness.js';
+import type { KnownSet } from './universe.js';
+import { Universe } from './universe.js';
+
+/** Beyond this many pieces left of one rule, lint stops and calls it reachable (never wrongly shadowed). */
+const MAX_PIECES = 4000;
+
+export interface Taker {
+  rule: PathRule;
+  verdict: Verdict;
+}
+
+/** One action rule of the model (the rule that gives a config rule's verdict in one family and combination). */
+export interface RuleReach {
+  rule: PathRule;
+  verdict: Verdict;
+  reachable: boolean;
+  /** Reachable: a packet that reaches it (certain unless lint could not read an earlier rule it meets). Shadowed: a packet an earlier rule takes. */
+  witness?: Packet;
+  /** Shadowed: the earlier rules that take its packets, in the order they do. */
+  takers: Taker[];
+  /** For a shadowed rule, the rule that takes the witness. */
+  witnessTaker?: Taker;
+}
+
+interface Earlier {
+  rule: PathRule;
+  box: Box;
+  verdict: Verdict;
+}
+
+export interface AnalyseOptions {
+  sets: ReadonlyMap<string, KnownSet>;
+  /** Addresses a witness should use when it can (the test's own pool, or documentation addresses). */
+  hints?: readonly string[];
+  /** Find a witness for reachable rules too (the kernel test wants them; findings do not). */
+  witnesses?: boolean;
+}
+
+function patternsOf(path: Path): string[] {
+  const out: string[] = [];
+  for (const { rule } of path.rules) {
+    rule.args.forEach((a, i) => {
+      if ((a === '-i' || a === '-o') && rule.args[i + 1]) out.push(rule.args[i + 1]!);
+    });
+  }
+  return out;
+}
+
+/**
+ * Which of a path's service rules a packet can reach, decided exactly on boxes: a rule is
+ * unreachable when the rules before it that take every packet they match (read in full,
+ * with a verdict, not rate-limited) together hold every packet it matches.
+ */
+export function analysePath(path: Path, opts: AnalyseOptions): { universe: Universe; reach: RuleReach[] } {
+  const u = new Universe(path.family, opts.sets, patternsOf(path));
+  const takers = new BoxIndex<Earlier>();
+  /** Earlier rules that may take some packets lint cannot name: a witness keeps away from them. */
+  const maybe = new BoxIndex<{ box: Box }>();
+  const reach: RuleReach[] = [];
+  /** Loopback: it takes every packet on lo, which is never what a service rule is about; not named unless it takes all. */
+  const quiet: Box[] = [];
+  for (const pr of path.rules) {
+    const earlierView = readRule(pr.rule.args, u, false);
+    if (earlierView.matchesNothing) continue;
+    const verdict = earlierView.verdict;
+    if (pr.origin.kind === 'service' && verdict && verdict !== 'return' && !earlierView.opaque) {
+      const box = readRule(pr.rule.args, u, true).box;
+      const away = quiet.reduce<Box[]>((left, q) => subtractFromAll(left, q), [box]);
+      const subject = away.length === 1 ? away[0]! : box;
+      reach.push(decide(pr, verdict, subject, takers.near(subject), () => maybe.near(subject).map((m) => m.box), u, opts));
+    }
+    if (verdict && earlierView.understood && !pr.limited) {
+      takers.add({ rule: pr, box: earlierView.box, verdict });
+      if (pr.origin.kind === 'base' && pr.origin.tag === 'loopback') quiet.push(earlierView.box);
+    }
+    else if (verdict || earlierView.jump) maybe.add({ box: earlierView.box });
+  }
+  return { universe: u, reach };
+}
+
+function decide(pr: PathRule, verdict: Verdict, box: Box, earlier: readonly Earlier[], maybe: () => Box[], u: Universe, opts: AnalyseOptions): RuleReach {
+  const hints = opts.hints;
+  let left: Box[] = [box];
+  const takers: Taker[] = [];
+  let firstTaken: Box[] | undefined;
+  let witnessTaker: Taker | undefined;
+  for (const e of earlier) {
+    const taken = left.flatMap((b) => {
+      const x = intersectBox(b, e.box);
+      return x ? [x] : [];
+    });
+    if (taken.length === 0) continue;
+    const t = { rule: e.rule, verdict: e.verdict };
+    takers.push(t);
+    if (!firstTaken) {
+      firstTaken = taken;
+      witnessTaker = t;
+    }
+    left = subtractFromAll(left, e.box);
+    if (left.length === 0) {
+      return { rule: pr, verdict, reachable: false, takers, witness: pickAwayFrom(firstTaken, maybe(), u, hints), witnessTaker };
+    }
+    if (left.length > MAX_PIECES) return { rule: pr, verdict, reachable: true, takers: [] };
+  }
+  return { rule: pr, verdict, reachable: true, takers: [], witness: opts.witnesses ? pickAwayFrom(left, maybe(), u, hints) : undefined };
+}
+
+/** A packet from `boxes`, outside the rules lint could not read when there is one. */
+function pickAwayFrom(boxes: readonly Box[], maybe: readonly Box[], u: Universe, hints?: readonly string[]): Packet | undefined {
+  let clear: Box[] = [...boxes];
+  for (const m of maybe) {
+    clear = subtractFromAll(clear, m);
+    if (clear.length === 0 || clear.length > MAX_PIECES) break;
+  }
+  if (clear.length > 0 && clear.length <= MAX_PIECES) return pickPacket(clear, u, hints, true);
+  return pickPacket(boxes, u, hints, false);
+}

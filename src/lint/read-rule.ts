@@ -1,0 +1,150 @@
+import type { Box } from './boxes.js';
+import { intersect, normalise, span, type IntervalSet, type Span } from './intervals.js';
+import { ALL_PORTS, ALL_PROTOS, PROTO_NUMBERS, type Universe } from './universe.js';
+
+/** What a packet gets from a rule: a verdict that ends its way through our chains, or not. */
+export type Verdict = 'accept' | 'drop' | 'reject' | 'return';
+
+export interface ReadRule {
+  /** Every packet the rule's understood matches take (a superset when `understood` is false). */
+  box: Box;
+  /** The verdict, or a jump (`chain`), or LOG and friends (`undefined`). */
+  verdict?: Verdict;
+  jump?: string;
+  /** Every match was read: the rule matches exactly `box`. */
+  understood: boolean;
+  /** A negation or something else that makes `box` no bound at all. */
+  opaque: boolean;
+  /** It cannot match a new connection's packet (e.g. conntrack RELATED,ESTABLISHED). */
+  matchesNothing: boolean;
+}
+
+/** Targets that end a packet's way, as gen-fw names them. */
+const VERDICTS: Record<string, Verdict> = {
+  ACCEPT: 'accept',
+  DROP: 'drop',
+  'GFW-DROP': 'drop',
+  REJECT: 'reject',
+  'GFW-REJECT': 'reject',
+  RETURN: 'return',
+};
+
+/** The states a new connection's first packet can be in (DNAT: Docker's published ports). */
+const NEW_STATES = new Set(['NEW', 'DNAT', 'SNAT']);
+
+export function everything(u: Universe, realOnly: boolean): Box {
+  return {
+    proto: ALL_PROTOS,
+    src: realOnly ? u.realAddresses : u.anyAddress,
+    dst: realOnly ? u.realAddresses : u.anyAddress,
+    sport: ALL_PORTS,
+    dport: ALL_PORTS,
+    iif: u.allIfaces,
+    oif: u.allIfaces,
+  };
+}
+
+function ports(text: string): IntervalSet {
+  const spans: Span[] = [];
+  for (const part of text.split(',')) {
+    const [a, b] = part.split(':');
+    spans.push(...span(Number(a), Number(b ?? a)));
+  }
+  return normalise(spans);
+}
+
+/**
+ * Read one rule's arguments (as the model builds them) into a box of the packets it
+ * matches. As a later rule, `box` may be larger than the truth (unread matches are left
+ * out); an earlier rule is taken to take `box` only when `understood`.
+ *
+ * `realOnly`: the rule is the subject, whose packets have real addresses unless it names a
+ * set; a rule without -s before it covers the sets' unknown members too.
+ */
+export function readRule(args: readonly string[], u: Universe, realOnly: boolean): ReadRule {
+  const box = everything(u, false);
+  const named = { src: false, dst: false };
+  const r: ReadRule = { box, understood: true, opaque: false, matchesNothing: false };
+  const narrow = (dim: keyof Box, set: IntervalSet) => {
+    box[dim] = intersect(box[dim], set);
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = () => args[++i] ?? '';
+    switch (a) {
+      case '-i':
+        narrow('iif', u.iface(next()));
+        break;
+      case '-o':
+        narrow('oif', u.iface(next()));
+        break;
+      case '-s':
+        narrow('src', u.cidr(next()));
+        break;
+      case '-d':
+        narrow('dst', u.cidr(next()));
+        break;
+      case '-p': {
+        const p = next();
+        if (p === 'all') break;
+        const n = PROTO_NUMBERS[p];
+        if (n === undefined) r.understood = false;
+        else narrow('proto', span(n));
+        break;
+      }
+      case '--dport':
+      case '--dports':
+      case '--ctorigdstport':
+        narrow('dport', ports(next()));
+        break;
+      case '--sport':
+      case '--sports':
+        narrow('sport', ports(next()));
+        break;
+      case '--match-set': {
+        const name = next();
+        const dim = next() === 'src' ? 'src' : 'dst';
+        named[dim] = true;
+        narrow(dim, u.setMembers(name));
+        break;
+      }
+      case '--ctstate': {
+        const states = next().split(',');
+        if (!states.some((s) => NEW_STATES.has(s))) r.matchesNothing = true;
+        break;
+      }
+      case '--comment':
+        next();
+        break;
+      case '-m':
+        // Modules are named by their options; the options decide.
+        next();
+        break;
+      case '--ctdir':
+        next();
+        break;
+      case '-j':
+      case '-g': {
+        const target = next();
+        const verdict = VERDICTS[target];
+        if (verdict) r.verdict = verdict;
+        else if (target !== 'LOG') r.jump = target;
+        i = args.length;
+        break;
+      }
+      case '!':
+        r.opaque = true;
+        r.understood = false;
+        break;
+      default:
+        // Anything else (limit, recent, owner, hop limit, ICMP types): a match lint cannot read.
+        r.understood = false;
+        if (args[i + 1] !== undefined && !args[i + 1]!.startsWith('-')) i++;
+    }
+  }
+  if (realOnly) {
+    if (!named.src) narrow('src', u.realAddresses);
+    if (!named.dst) narrow('dst', u.realAddresses);
+  }
+  return r;
+}
