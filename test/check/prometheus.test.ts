@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Project } from '../helpers/render.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { renderCheckScript, runNodeCheck, runShellCheck } from './run-check.js';
 
 const corpus = join(import.meta.dirname, 'corpus');
@@ -48,17 +49,9 @@ describe("the metrics, scraped by Debian's prometheus-node-exporter (textfile co
       [`--web.listen-address=127.0.0.1:${port}`, '--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${dir}`],
       { reject: false, buffer: false, stdio: 'ignore' },
     );
-    // Ready when it answers (at most ~10 s).
-    for (let i = 0; i < 100; i++) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${port}/metrics`)).ok) return;
-      } catch {
-        /* not listening yet */
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('prometheus-node-exporter did not start');
-  });
+    // Ready when it answers.
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).ok, { what: `prometheus-node-exporter to answer on 127.0.0.1:${port}` });
+  }, 120_000);
   afterAll(async () => {
     exporter?.kill('SIGTERM');
     await exporter;

@@ -1,7 +1,9 @@
 import { execa, type ResultPromise } from 'execa';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { asUser, publicTempDir } from './any-user.js';
 
 const probe = fileURLToPath(new URL('./probe.mjs', import.meta.url));
 
@@ -33,6 +35,8 @@ export class Bench {
   readonly peerV6 = '2001:db8::2';
   readonly peerV6b = '2001:db8::100';
   private servers: ResultPromise[] = [];
+  /** A copy of probe.mjs that other users can read (the checkout may be root's alone). */
+  private publicProbe?: string;
 
   private constructor(readonly id: string) {
     this.host = `gfwt-${id}-h`;
@@ -100,10 +104,20 @@ export class Bench {
 
   /** Try connections from a namespace (as root, or as the given uid); one verdict per check, in order. */
   async check(ns: string, checks: Check[], asUid?: number): Promise<Verdict[]> {
-    const argv = [process.execPath, probe, 'check', JSON.stringify(checks)];
-    const cmd = asUid !== undefined ? ['setpriv', `--reuid=${asUid}`, `--regid=${asUid}`, '--clear-groups', ...argv] : argv;
+    const argv = [process.execPath, asUid === undefined ? probe : this.probeForAnyUser(), 'check', JSON.stringify(checks)];
+    const cmd = asUid !== undefined ? [...asUser(asUid), ...argv] : argv;
     const r = await execa('ip', ['netns', 'exec', ns, ...cmd]);
     return JSON.parse(r.stdout) as Verdict[];
+  }
+
+  private probeForAnyUser(): string {
+    if (!this.publicProbe) {
+      const copy = join(publicTempDir('gen-fw-probe-'), 'probe.mjs');
+      copyFileSync(probe, copy);
+      chmodSync(copy, 0o644);
+      this.publicProbe = copy;
+    }
+    return this.publicProbe;
   }
 
   async iptablesSave(family: 4 | 6 = 4): Promise<string> {
@@ -117,6 +131,7 @@ export class Bench {
     await execa('ip', ['netns', 'del', this.host], { reject: false });
     await execa('ip', ['netns', 'del', this.peer], { reject: false });
     rmSync(`/etc/netns/${this.host}`, { recursive: true, force: true });
+    if (this.publicProbe) rmSync(dirname(this.publicProbe), { recursive: true, force: true });
   }
 }
 

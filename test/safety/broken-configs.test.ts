@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planBundle } from '../../src/cli/render-command.js';
 import { writeBundle } from '../../src/emit/write-bundle.js';
 import type { Bundle } from '../../src/render/render-bundle.js';
+import { asUser as setprivAs, cliForAnyUser } from '../helpers/any-user.js';
 import { cli, repoRoot } from '../helpers/render.js';
 import { snapshotTree } from './support/tree.js';
 
@@ -27,6 +28,8 @@ interface Setup {
 const quiet = { result() {}, error() {}, warning() {} };
 let good: Bundle;
 const dirs: string[] = [];
+/** Renders as another user run a copy of the CLI that user can read, wherever the checkout is. */
+const publicCli = cliForAnyUser();
 
 beforeAll(async () => {
   // An earlier, good bundle that every broken render must leave alone.
@@ -45,11 +48,11 @@ function expectations(name: string): string[] {
 }
 
 async function gen(args: string[], cwd: string, asUser?: number) {
-  const argv = [cli, ...args];
   if (asUser !== undefined && isRoot) {
-    return execa('setpriv', [`--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', process.execPath, ...argv], { cwd, reject: false, env: { NO_COLOR: '1' } });
+    const [setpriv, ...opts] = setprivAs(asUser);
+    return execa(setpriv!, [...opts, process.execPath, await publicCli(), ...args], { cwd, reject: false, env: { NO_COLOR: '1' } });
   }
-  return execa(process.execPath, argv, { cwd, reject: false, env: { NO_COLOR: '1' } });
+  return execa(process.execPath, [cli, ...args], { cwd, reject: false, env: { NO_COLOR: '1' } });
 }
 
 function noStackTrace(stderr: string): void {
