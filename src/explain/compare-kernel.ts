@@ -1,0 +1,86 @@
+import { CHAIN } from '../model/chains.js';
+import type { FamilyTable } from './assemble-chains.js';
+import { targetOf } from './match-rule.js';
+import type { Explanation, Step, Verdict } from './walk.js';
+
+/** What the kernel showed for one packet: the counters that moved (position 0: the chain's policy) and what the other side saw. */
+export interface KernelObservation {
+  moved: { chain: string; position: number }[];
+  /** answered: a reply or a refusal came back; silent: nothing; blocked: the sending host's own firewall refused it. */
+  peer: 'answered' | 'silent' | 'blocked';
+}
+
+export interface KernelAnswer {
+  verdict: Verdict | 'unknown';
+  /** The rules whose counters moved (those the packet can have met), as steps of the model's table. */
+  steps: Step[];
+  decided?: Step;
+  peer: KernelObservation['peer'];
+  agrees: boolean;
+}
+
+const HOOK = { in: 'INPUT', out: 'OUTPUT', forward: 'FORWARD', docker: 'FORWARD', 'docker-out': 'FORWARD' } as const;
+const key = (s: { chain: string; position: number }) => `${s.chain}#${s.position}`;
+
+/** Chains the hook's built-in chain can reach: counters elsewhere moved for other packets (replies). */
+function reachable(table: FamilyTable, from: string): Set<string> {
+  const seen = new Set<string>([from]);
+  const todo = [from];
+  while (todo.length) {
+    for (const r of table.chains.get(todo.pop()!)?.rules ?? []) {
+      const t = targetOf(r.args);
+      if (t.chain && !seen.has(t.chain)) {
+        seen.add(t.chain);
+        todo.push(t.chain);
+      }
+    }
+  }
+  return seen;
+}
+
+/** Could a rule with these arguments have met a packet of this protocol? (ICMPv6 housekeeping moves counters too.) */
+function sameProto(args: readonly string[], proto: string): boolean {
+  const i = args.indexOf('-p');
+  return i < 0 || args[i + 1] === proto;
+}
+
+/** Counters worth comparing: a log rule stops counting once its limit's burst is spent. */
+function counted(s: Step): boolean {
+  return s.origin.kind !== 'end' && s.origin.kind !== 'docker' && !s.underLimit && targetOf(s.args).kind !== 'LOG';
+}
+
+/** The kernel's answer for a packet, read from its counters, and whether it is the model's. */
+export function compareKernel(table: FamilyTable, model: Explanation, seen: KernelObservation): KernelAnswer {
+  const p = model.packet;
+  const reach = reachable(table, HOOK[p.direction]);
+  const steps: Step[] = [];
+  for (const m of seen.moved) {
+    if (!reach.has(m.chain)) continue;
+    const chain = table.chains.get(m.chain);
+    if (!chain) continue;
+    if (m.position === 0) {
+      steps.push({ chain: m.chain, position: 0, args: [], origin: { kind: 'policy' }, effect: `policy ${chain.policy}` });
+      continue;
+    }
+    const r = chain.rules[m.position - 1];
+    if (!r || !sameProto(r.args, p.proto)) continue;
+    const t = targetOf(r.args);
+    steps.push({ chain: m.chain, position: m.position, args: r.args, origin: r.origin, effect: t.chain ? `${t.kind} ${t.chain}` : t.kind });
+  }
+  const kernel = steps.filter(counted);
+  const terminal = kernel.filter((s) => s.position === 0 || ['ACCEPT', 'DROP', 'REJECT'].includes(targetOf(s.args).kind));
+  let verdict: KernelAnswer['verdict'] = 'unknown';
+  if (terminal.length === 1) {
+    const t = terminal[0]!;
+    const kind = t.position === 0 ? table.chains.get(t.chain)?.policy : targetOf(t.args).kind;
+    verdict = kind === 'ACCEPT' ? 'accept' : kind === 'REJECT' ? 'reject' : 'drop';
+  }
+  const verdictChains = new Set<string>([CHAIN.drop, CHAIN.reject]);
+  const decided =
+    kernel.find((s) => !verdictChains.has(s.chain) && (s.position === 0 || ['ACCEPT', 'DROP', 'REJECT'].includes(targetOf(s.args).kind) || verdictChains.has(targetOf(s.args).chain ?? ''))) ??
+    terminal[0];
+  const want = new Set(model.steps.filter(counted).map(key));
+  const got = new Set(kernel.map(key));
+  const agrees = verdict === model.verdict && want.size === got.size && [...want].every((k) => got.has(k));
+  return { verdict, steps: kernel, decided, peer: seen.peer, agrees };
+}
