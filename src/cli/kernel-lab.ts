@@ -14,9 +14,11 @@ import type { Reporter } from './reporter.js';
  */
 export async function withKernelLab<T>(opts: ModelOptions & { installDir: string }, report: Reporter, use: (lab: KernelLab) => Promise<T>): Promise<T> {
   const { KernelLab } = await import('../system/netns.js');
+  const { cleanUpOnInterrupt } = await import('../system/interrupt.js');
   const quiet: Reporter = { ...report, warning: () => undefined };
   const bundle = await planBundle({ ...opts, templates: join(packageRoot, 'templates') }, quiet);
   const dir = mkdtempSync(join(tmpdir(), 'gen-fw-explain-'));
+  const forget = cleanUpOnInterrupt(() => rmSync(dir, { recursive: true, force: true }));
   try {
     const out = await writeBundle(bundle, join(dir, 'firewall'));
     const lab = await KernelLab.open(join(out, 'rootfs', opts.installDir, 'iptables-init'));
@@ -27,5 +29,6 @@ export async function withKernelLab<T>(opts: ModelOptions & { installDir: string
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    forget();
   }
 }

@@ -41,7 +41,10 @@ function reachable(table: FamilyTable, from: string): Set<string> {
 /** Could a rule with these arguments have met a packet of this protocol? (ICMPv6 housekeeping moves counters too.) */
 function sameProto(args: readonly string[], proto: string): boolean {
   const i = args.indexOf('-p');
-  return i < 0 || args[i + 1] === proto;
+  if (i >= 0 && args[i + 1] !== proto) return false;
+  // Our ICMP packets are echo requests: neighbour discovery and MLD move the other types' counters.
+  const t = Math.max(args.indexOf('--icmp-type'), args.indexOf('--icmpv6-type'));
+  return t < 0 || ['echo-request', '8', '128'].includes(args[t + 1] ?? '');
 }
 
 /** Counters worth comparing: a log rule stops counting once its limit's burst is spent. */

@@ -6,6 +6,7 @@ import { EnvironmentError } from '../errors.js';
 import type { KernelObservation } from '../explain/compare-kernel.js';
 import type { Packet } from '../explain/packet.js';
 import { addressIn } from '../explain/match-rule.js';
+import { cleanUpOnInterrupt } from './interrupt.js';
 import { lookupUser } from './users.js';
 
 const run = promisify(execFile);
@@ -37,22 +38,18 @@ export class KernelLab {
   private readonly peerIf: string;
   private hostIf: string | undefined;
   private closed = false;
-  private readonly onSignal = (signal: NodeJS.Signals) => {
-    this.removeSync();
-    process.kill(process.pid, signal);
-  };
+  private readonly forget: () => void;
 
   private constructor(id: string) {
     this.host = `gfw-explain-${id}-h`;
     this.peer = `gfw-explain-${id}-p`;
     this.peerIf = `gfwp${id.slice(0, 8)}`;
+    this.forget = cleanUpOnInterrupt(() => this.removeSync());
   }
 
   /** Create the namespaces and load the ruleset with `iptablesInit` (the rendered bundle's). */
   static async open(iptablesInit: string): Promise<KernelLab> {
     const lab = new KernelLab(randomBytes(4).toString('hex'));
-    process.once('SIGINT', lab.onSignal);
-    process.once('SIGTERM', lab.onSignal);
     try {
       await lab.ip(['netns', 'add', lab.host]);
       await lab.ip(['netns', 'add', lab.peer]);
@@ -83,16 +80,13 @@ export class KernelLab {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    process.removeListener('SIGINT', this.onSignal);
-    process.removeListener('SIGTERM', this.onSignal);
+    this.forget();
     await run('ip', ['netns', 'del', this.host]).catch(() => undefined);
     await run('ip', ['netns', 'del', this.peer]).catch(() => undefined);
   }
 
   private removeSync(): void {
     this.closed = true;
-    process.removeListener('SIGINT', this.onSignal);
-    process.removeListener('SIGTERM', this.onSignal);
     for (const ns of [this.host, this.peer]) {
       try {
         execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
