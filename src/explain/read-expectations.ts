@@ -44,7 +44,7 @@ export function readExpectations(file: string, text: string, lookupUser: UserLoo
       problems.push(problemAt(f, [i, key], hint ? `unknown key (did you mean "${hint}"?)` : 'unknown key (known keys: packet, expect)', { key: true }));
     }
     const expect = entry.expect;
-    if (expect === undefined) problems.push(problemAt(f, [i], 'expect: is required (accept, drop or reject)'));
+    if (expect === undefined) problems.push({ ...problemAt(f, [i], 'is required (accept, drop or reject)'), key: `[${i}].expect` });
     else if (!(VERDICTS as readonly unknown[]).includes(expect)) {
       const hint = typeof expect === 'string' ? didYouMean(expect, VERDICTS) : undefined;
       problems.push(problemAt(f, [i, 'expect'], `${show(expect)} is not one of accept, drop, reject${hint ? ` (did you mean "${hint}"?)` : ''}`));
