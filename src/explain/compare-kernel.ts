@@ -22,26 +22,34 @@ export interface KernelAnswer {
 const HOOK = { in: 'INPUT', out: 'OUTPUT', forward: 'FORWARD', docker: 'FORWARD', 'docker-out': 'FORWARD' } as const;
 const key = (s: { chain: string; position: number }) => `${s.chain}#${s.position}`;
 
-/** Chains the hook's built-in chain can reach: counters elsewhere moved for other packets (replies). */
-function reachable(table: FamilyTable, from: string): Set<string> {
+/**
+ * The chains the packet entered: the hook's built-in chain, and those a moved jump or goto
+ * leads to from there. (Replies and the kernel's own ICMP errors move other counters: a
+ * reply from a denied address ends in the shared drop chain, but no rule on our path jumped there.)
+ */
+function entered(table: FamilyTable, from: string, moved: ReadonlySet<string>): Set<string> {
   const seen = new Set<string>([from]);
   const todo = [from];
   while (todo.length) {
-    for (const r of table.chains.get(todo.pop()!)?.rules ?? []) {
+    const name = todo.pop()!;
+    (table.chains.get(name)?.rules ?? []).forEach((r, i) => {
       const t = targetOf(r.args);
-      if (t.chain && !seen.has(t.chain)) {
+      if (t.chain && moved.has(`${name}#${i + 1}`) && !seen.has(t.chain)) {
         seen.add(t.chain);
         todo.push(t.chain);
       }
-    }
+    });
   }
   return seen;
 }
 
 /** Could a rule with these arguments have met a packet of this protocol? (ICMPv6 housekeeping moves counters too.) */
-function sameProto(args: readonly string[], proto: string): boolean {
+function couldMeet(args: readonly string[], p: Explanation['packet']): boolean {
   const i = args.indexOf('-p');
-  if (i >= 0 && args[i + 1] !== proto) return false;
+  if (i >= 0 && args[i + 1] !== p.proto) return false;
+  // The kernel's own ICMP error for a REJECT in OUTPUT goes out through lo.
+  const dev = args.indexOf(p.direction === 'out' ? '-o' : '-i');
+  if (dev >= 0 && args[dev + 1] === 'lo' && p.interface !== 'lo') return false;
   // Our ICMP packets are echo requests: neighbour discovery and MLD move the other types' counters.
   const t = Math.max(args.indexOf('--icmp-type'), args.indexOf('--icmpv6-type'));
   return t < 0 || ['echo-request', '8', '128'].includes(args[t + 1] ?? '');
@@ -55,7 +63,8 @@ function counted(s: Step): boolean {
 /** The kernel's answer for a packet, read from its counters, and whether it is the model's. */
 export function compareKernel(table: FamilyTable, model: Explanation, seen: KernelObservation): KernelAnswer {
   const p = model.packet;
-  const reach = reachable(table, HOOK[p.direction]);
+  const movedKeys = new Set(seen.moved.map(key));
+  const reach = entered(table, HOOK[p.direction], movedKeys);
   const steps: Step[] = [];
   for (const m of seen.moved) {
     if (!reach.has(m.chain)) continue;
@@ -66,7 +75,7 @@ export function compareKernel(table: FamilyTable, model: Explanation, seen: Kern
       continue;
     }
     const r = chain.rules[m.position - 1];
-    if (!r || !sameProto(r.args, p.proto)) continue;
+    if (!r || !couldMeet(r.args, p)) continue;
     const t = targetOf(r.args);
     steps.push({ chain: m.chain, position: m.position, args: r.args, origin: r.origin, effect: t.chain ? `${t.kind} ${t.chain}` : t.kind });
   }
