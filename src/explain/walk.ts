@@ -91,7 +91,7 @@ export function walkPacket(table: FamilyTable, packet: Packet): Explanation {
       steps.push({ chain: name, position: 0, args: [], origin: { kind: 'policy' }, effect: `policy ${chain.policy}` });
       return { verdict: chain.policy === 'ACCEPT' ? 'accept' : 'drop' };
     }
-    steps.push({ chain: name, position: 0, args: [], origin: { kind: 'end' }, effect: 'no rule matched: back to the calling chain' });
+    steps.push({ chain: name, position: 0, args: [], origin: { kind: 'end' }, effect: 'end of the chain: back to the chain that jumped here' });
     return { back: true };
   };
 
