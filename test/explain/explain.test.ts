@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -26,7 +26,7 @@ describe('gen-fw explain: the way a packet goes, chain by chain (golden text)', 
       const r = await runCli(['explain', ...c.args], project);
       expect(r.stderr).toBe('');
       const file = join(golden, `${name}.txt`);
-      if (process.env.UPDATE_GOLDEN || !existsSync(file)) writeFileSync(file, r.stdout + '\n');
+      if (process.env.UPDATE_GOLDEN) writeFileSync(file, r.stdout + '\n');
       expect(r.stdout + '\n').toBe(readFileSync(file, 'utf8'));
       expect(r.exitCode).toBe(c.exit);
     });
