@@ -46,7 +46,11 @@ build {
 
   # Render on the machine that runs Packer.
   provisioner "shell-local" {
-    inline = ["cd '${local.project_dir}' && ${var.gen_fw} render --out build/firewall"]
+    inline = [
+      # The firewall's own unit tests run before anything is baked (when the project has them).
+      "cd '${local.project_dir}' && if [ -f expectations.yaml ]; then ${var.gen_fw} verify expectations.yaml; fi",
+      "cd '${local.project_dir}' && ${var.gen_fw} render --out build/firewall",
+    ]
   }
 
   provisioner "shell" {

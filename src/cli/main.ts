@@ -7,6 +7,8 @@ import { consoleReporter, type Reporter } from './reporter.js';
 import type { CheckCommandOptions } from './check-command.js';
 import type { LintCommandOptions } from './lint-command.js';
 import { addCheckOptions, parseCheckArgs } from './check-options.js';
+import type { ExplainOptions } from './explain-command.js';
+import type { VerifyOptions } from './verify-command.js';
 import { addRenderOptions, parseRenderArgs, type RenderCliOptions } from './render-options.js';
 
 // Each command loads its own stage modules when it runs: `render` never pays for execa,
@@ -59,6 +61,42 @@ function buildProgram(Program: typeof Command, setExit: (code: number) => void):
     .option('--conf-d <dir>', 'one NAME.yaml per service', './conf.d')
     .option('--format <format>', 'text or json', 'text')
     .action(async (o: LintCommandOptions) => setExit(await runLint(o)));
+
+  const modelOptions = (c: Command) =>
+    c
+      .option('--config <file>', 'host settings (default: ./gen-fw.yaml when it exists)')
+      .option('--conf-d <dir>', 'one NAME.yaml per service', './conf.d')
+      .option('--kernel', 'also prove it: load the rendered ruleset into a scratch network namespace and send the packet for real')
+      .option('--format <format>', 'text or json', 'text');
+
+  modelOptions(
+    program
+      .command('explain')
+      .description("what the firewall does with one packet, and why: exit 0 accepted, 1 dropped or rejected, 2 bad input, 3 environment (or the kernel disagrees)"),
+  )
+    .option('--direction <dir>', 'in, out, forward, docker or docker-out')
+    .option('--proto <proto>', 'tcp, udp, icmp or ipv6-icmp')
+    .option('--source <addr>', 'source address')
+    .option('--destination <addr>', 'destination address')
+    .option('--sport <port>', 'source port (tcp, udp)')
+    .option('--dport <port>', 'destination port (tcp, udp)')
+    .option('--interface <if>', 'the interface it comes in on (out: leaves by); default eth0')
+    .option('--user <user>', 'out only: the local user (name or uid) that sends it; default root')
+    .option('--state <state>', 'new or established', 'new')
+    .action(async (o: ExplainOptions) => {
+      const { explainCommand } = await import('./explain-command.js');
+      setExit(await explainCommand({ ...o, config: configOption(o.config) }, report));
+    });
+
+  modelOptions(
+    program
+      .command('verify')
+      .description("check a file of expectations (- { packet: {...}, expect: accept|drop|reject }): exit 0 all hold, 1 any does not, 2 bad input")
+      .argument('<file>', 'the expectations file'),
+  ).action(async (file: string, o: VerifyOptions) => {
+    const { verifyCommand } = await import('./verify-command.js');
+    setExit(await verifyCommand(file, { ...o, config: configOption(o.config) }, report));
+  });
 
   addCheckOptions(
     program

@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { InputError } from '../errors.js';
+import { Explainer } from '../explain/explain.js';
+import { ruleLocator, type RuleLocator } from '../explain/rule-positions.js';
+import { loadConfig } from '../load/load-config.js';
+import { readSets } from '../load/read-sets.js';
+import { compileRuleset } from '../model/compile-ruleset.js';
+import type { Config } from '../validate/validate-config.js';
+import type { Reporter } from './reporter.js';
+
+export interface ModelOptions {
+  config?: string;
+  confD: string;
+}
+
+/** read → validate → model, for the commands that reason about the ruleset (explain, verify). */
+export async function loadExplainer(opts: ModelOptions, report: Reporter): Promise<{ config: Config; explainer: Explainer; locate: RuleLocator }> {
+  const { config, warnings } = await loadConfig(opts);
+  const { sets, problems } = await readSets(config.host, config.hostFile ? opts.config ?? 'gen-fw.yaml' : undefined);
+  if (problems.length) throw new InputError(problems);
+  for (const w of warnings) report.warning(w);
+  const locate = ruleLocator((file) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return undefined;
+    }
+  });
+  return { config, explainer: new Explainer(compileRuleset(config, sets)), locate };
+}

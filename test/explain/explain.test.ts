@@ -1,0 +1,132 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { makeProject, repoRoot, runCli } from '../helpers/render.js';
+
+// A project with sets, a deny list, a rate limit, final: reject and more than eight inbound
+// services (so the port dispatch is in use): test/explain/project.
+const project = fileURLToPath(new URL('./project', import.meta.url));
+const golden = fileURLToPath(new URL('./golden', import.meta.url));
+
+const CASES: Record<string, { args: string[]; exit: number }> = {
+  'office-to-postgres': { args: ['--direction', 'in', '--proto', 'tcp', '--source', '198.51.100.7', '--dport', '5432'], exit: 0 },
+  'world-to-postgres': { args: ['--direction', 'in', '--proto', 'tcp', '--source', '203.0.113.9', '--dport', '5432'], exit: 1 },
+  'blocklisted-ssh-v6': { args: ['--direction', 'in', '--proto', 'tcp', '--source', '2001:db8:66::1', '--dport', '22'], exit: 1 },
+  'dispatched-udp': { args: ['--direction', 'in', '--proto', 'udp', '--source', '192.0.2.9', '--dport', '7005'], exit: 0 },
+  'rate-limited-api': { args: ['--direction', 'in', '--proto', 'tcp', '--dport', '8443'], exit: 0 },
+  'unknown-port-rejected': { args: ['--direction', 'in', '--proto', 'udp', '--dport', '9999'], exit: 1 },
+  'metadata-as-nobody': { args: ['--direction', 'out', '--proto', 'tcp', '--destination', '169.254.169.254', '--dport', '80', '--user', '65534'], exit: 1 },
+  'established-reply': { args: ['--direction', 'in', '--proto', 'tcp', '--dport', '5432', '--state', 'established'], exit: 0 },
+};
+
+describe('gen-fw explain: the way a packet goes, chain by chain (golden text)', () => {
+  for (const [name, c] of Object.entries(CASES)) {
+    it(name, async () => {
+      const r = await runCli(['explain', ...c.args], project);
+      expect(r.stderr).toBe('');
+      const file = join(golden, `${name}.txt`);
+      if (process.env.UPDATE_GOLDEN) writeFileSync(file, r.stdout + '\n');
+      expect(r.stdout + '\n').toBe(readFileSync(file, 'utf8'));
+      expect(r.exitCode).toBe(c.exit);
+    });
+  }
+
+  it('answers in JSON with the verdict, the deciding rule and its origin', async () => {
+    const r = await runCli(['explain', '--format', 'json', '--direction', 'in', '--proto', 'tcp', '--dport', '8443'], project);
+    const j = JSON.parse(r.stdout) as { verdict: string; decided: { origin: string }; rate_limit: unknown };
+    expect(j.verdict).toBe('accept');
+    expect(j.decided.origin).toBe('conf.d/api.yaml:2:5 rules[0]');
+    expect(j.rate_limit).toEqual({ hits: 3, seconds: 30 });
+  });
+});
+
+describe('gen-fw explain: an impossible packet is bad input (exit 2, the flag named)', () => {
+  const bad: [string[], RegExp][] = [
+    [['--direction', 'in', '--proto', 'tcp', '--dport', '99999'], /^error: command line --dport: "99999" is not a port/m],
+    [['--direction', 'in', '--proto', 'icmp', '--dport', '22'], /--dport: ports need proto tcp or udp \(proto is icmp\)/],
+    [['--direction', 'in', '--proto', 'tcp', '--dport', '22', '--source', '2001:db8::5', '--destination', '192.0.2.1'], /--destination: 192\.0\.2\.1 is IPv4 but the source 2001:db8::5 is IPv6/],
+    [['--direction', 'in', '--proto', 'tcp', '--dport', '22', '--interface', 'lo', '--source', '192.0.2.5'], /--source: 192\.0\.2\.5 cannot cross lo/],
+    [['--direction', 'in', '--proto', 'icmp', '--source', '2001:db8::5'], /--proto: icmp is IPv4/],
+    [['--direction', 'sideways', '--proto', 'tcp', '--dport', '22'], /--direction: "sideways" is not a direction/],
+    [['--direction', 'in', '--proto', 'tcp', '--dport', '22', '--user', '0'], /--user: only a packet this host sends/],
+    [['--direction', 'docker', '--proto', 'tcp', '--dport', '80'], /--direction: direction docker: docker is not enabled/],
+    [['--direction', 'docker-out', '--proto', 'tcp', '--dport', '80'], /--direction: direction docker-out: this ruleset has no docker-out rules/],
+    [['--direction', 'in', '--proto', 'tcp'], /--dport: a tcp packet needs a destination port/],
+  ];
+  for (const [args, message] of bad) {
+    it(args.join(' '), async () => {
+      const r = await runCli(['explain', ...args], project);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/at .*\.js/);
+      expect(r.stdout).toBe('');
+      expect(r.exitCode).toBe(2);
+    });
+  }
+});
+
+describe('gen-fw verify: expectations, the firewall\'s own unit tests', () => {
+  it("holds for this repository's own conf.d (expectations.yaml at the root)", async () => {
+    const r = await runCli(['verify', 'expectations.yaml'], repoRoot);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^(\d+) of \1 expectations hold$/m);
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('says which expectation does not hold, with explain\'s answer, and exits 1', async () => {
+    const p = makeProject({
+      services: { 'web.yaml': 'rules:\n  - { direction: in, proto: tcp, dport: 443 }\n' },
+      files: {
+        'x.yaml': '- { packet: { direction: in, proto: tcp, dport: 443 }, expect: accept }\n- { packet: { direction: in, proto: tcp, dport: 80 }, expect: accept }\n',
+      },
+    });
+    try {
+      const r = await runCli(['verify', 'x.yaml'], p.dir);
+      expect(r.stdout).toContain('x.yaml:1: held: expect accept: in tcp 192.0.2.2:40000 -> 192.0.2.1:443 on eth0, new: accept by conf.d/web.yaml:2:5 rules[0]');
+      expect(r.stdout).toContain('x.yaml:2: does not hold: expect accept: in tcp 192.0.2.2:40000 -> 192.0.2.1:80 on eth0, new: drop by base rule "final drop"');
+      expect(r.stdout).toContain('1 of 2 expectations hold');
+      expect(r.exitCode).toBe(1);
+    } finally {
+      p.cleanup();
+    }
+  });
+
+  it('refuses a malformed file with every problem located (exit 2)', async () => {
+    const p = makeProject({
+      files: {
+        'bad.yaml': [
+          '- { packet: { direction: in, proto: icmp, dport: 22 }, expect: accept }',
+          '- { packet: { direction: in, proto: tcp, dport: 99999, sourc: 192.0.2.4 }, expect: allow }',
+          '- packet: { direction: out, proto: udp, dport: 53 }',
+          '  expct: drop',
+          '',
+        ].join('\n'),
+        'notalist.yaml': 'packet: { direction: in }\n',
+        'syntax.yaml': '- { packet: { direction: in\n',
+      },
+    });
+    try {
+      const r = await runCli(['verify', 'bad.yaml'], p.dir);
+      expect(r.exitCode).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.split('\n');
+      expect(lines).toContain('error: bad.yaml:1:50 [0].packet.dport: ports need proto tcp or udp (proto is icmp)');
+      expect(lines).toContain('error: bad.yaml:2:49 [1].packet.dport: 99999 is not a port (a number 1-65535)');
+      expect(lines).toContain('error: bad.yaml:2:56 [1].packet.sourc: unknown key (did you mean "source"?)');
+      expect(lines).toContain('error: bad.yaml:2:84 [1].expect: "allow" is not one of accept, drop, reject');
+      expect(lines).toContain('error: bad.yaml:4:3 [2].expct: unknown key (did you mean "expect"?)');
+      expect(lines).toContain('error: bad.yaml:3:3 [2].expect: is required (accept, drop or reject)');
+      const notList = await runCli(['verify', 'notalist.yaml'], p.dir);
+      expect(notList.exitCode).toBe(2);
+      expect(notList.stderr).toMatch(/^error: notalist\.yaml:1:1: expected a list of \{ packet/m);
+      const syntax = await runCli(['verify', 'syntax.yaml'], p.dir);
+      expect(syntax.exitCode).toBe(2);
+      expect(syntax.stderr).toMatch(/^error: syntax\.yaml:\d+:\d+: YAML syntax error/m);
+      const missing = await runCli(['verify', 'nope.yaml'], p.dir);
+      expect(missing.exitCode).toBe(2);
+      expect(missing.stderr).toMatch(/^error: nope\.yaml: no such file/m);
+    } finally {
+      p.cleanup();
+    }
+  });
+});
