@@ -3,7 +3,7 @@ import { closeSync, fchmodSync, mkdirSync, openSync, writeFileSync } from 'node:
 import { mkdir, readdir, readlink, rename, rm, stat, lstat, symlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { EnvironmentError } from '../errors.js';
-import { sha256 } from '../load/read-inputs.js';
+import { sha256 } from '../shared/hash.js';
 import type { Bundle, BundleSink } from '../render/bundle.js';
 
 /**

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from '../validate/validate-config.js';
 import type { Policy, ChainRef, RulesetStream } from '../model/types.js';
-import { sha256 } from '../load/read-inputs.js';
+import { sha256 } from '../shared/hash.js';
 import { version } from '../version.js';
 import type { Template } from './handlebars.js';
 import { renderCheckFiles } from '../check/render-check-files.js';
