@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CheckCommandOptions } from './check-command.js';
-import { DEFAULT_IGNORE_CHAINS, DOCKER_BRIDGES } from '../model/ownership.js';
+import { DEFAULT_IGNORE_CHAINS, DOCKER_BRIDGES } from '../shared/ownership.js';
 import { addOptions, parsePlainArgs, type OptionSpec } from './plain-args.js';
 
 /** `gen-fw check`'s options: commander builds --help and usage errors from these, parseCheckArgs reads them. */

@@ -3,7 +3,7 @@ import { closeSync, fchmodSync, mkdirSync, openSync, writeFileSync } from 'node:
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { EnvironmentError, ExitError } from '../errors.js';
-import { sha256 } from '../load/read-inputs.js';
+import { sha256 } from '../shared/hash.js';
 import type { Bundle, BundleSink } from '../render/bundle.js';
 import { holdsExactly, inspect, type Found } from './existing-bundle.js';
 import { refuseProtected, shown, type Protected } from './out-dir.js';

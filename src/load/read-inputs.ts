@@ -1,8 +1,8 @@
-import crypto from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Problem } from '../errors.js';
+import { sha256 } from '../shared/hash.js';
 
 export interface InputFile {
   /** As shown to people: relative to the working directory when inside it. */
@@ -36,14 +36,6 @@ export function displayPathsIn(dir: string, cwd = process.cwd()): (name: string)
   if (rel === '') return (name) => name;
   const shownDir = displayPath(dir, cwd);
   return (name) => join(shownDir, name);
-}
-
-// crypto.hash (Node 20.12+) is the one-shot form: for thousands of small files it costs
-// about half of creating a Hash object each time.
-const oneShot = typeof crypto.hash === 'function' ? crypto.hash : undefined;
-
-export function sha256(text: string | Buffer): string {
-  return oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex');
 }
 
 // Synchronous on purpose: thousands of small files read faster without a thread-pool

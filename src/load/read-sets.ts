@@ -1,18 +1,23 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Problem } from '../errors.js';
-import type { NamedSet } from '../model/compile-ruleset.js';
 import type { HostConfig } from '../validate/schema.js';
 import { ValueError, parseAddress, type Address } from '../validate/values.js';
 import { displayPath } from './read-inputs.js';
+
+/** One `sets:` file read: where it came from and its addresses, each once (the model's SetFile has this shape). */
+export interface SetFile {
+  origin: string;
+  addresses: Address[];
+}
 
 /** Read every `sets:` file: one address or CIDR a line, `#` comments and blank lines allowed. */
 export async function readSets(
   host: HostConfig,
   configPath: string | undefined,
-): Promise<{ sets: Map<string, NamedSet>; problems: Problem[] }> {
+): Promise<{ sets: Map<string, SetFile>; problems: Problem[] }> {
   const base = configPath ? dirname(resolve(configPath)) : process.cwd();
-  const sets = new Map<string, NamedSet>();
+  const sets = new Map<string, SetFile>();
   const problems: Problem[] = [];
   for (const [name, def] of Object.entries(host.sets).sort(([a], [b]) => a.localeCompare(b))) {
     const path = resolve(base, def.file);

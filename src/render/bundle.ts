@@ -1,4 +1,4 @@
-import { sha256 } from '../load/read-inputs.js';
+import { sha256 } from '../shared/hash.js';
 
 export interface BundleFile {
   content: string;

@@ -2,7 +2,7 @@ import type HandlebarsNamespace from 'handlebars';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { sha256 } from '../load/read-inputs.js';
+import { sha256 } from '../shared/hash.js';
 import type { IptRule } from '../model/types.js';
 import { InputError } from '../errors.js';
 import { packageRoot } from '../version.js';

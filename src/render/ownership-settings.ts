@@ -1,4 +1,4 @@
-import { builtinChainWords, globsToRegex, type Ownership } from '../model/ownership.js';
+import { builtinChainWords, globsToRegex, type Ownership } from '../shared/ownership.js';
 
 /**
  * The ownership facts as the scripts' settings read them (templates/partials/

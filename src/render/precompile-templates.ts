@@ -1,7 +1,7 @@
 import type HandlebarsNamespace from 'handlebars';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { sha256 } from '../load/read-inputs.js';
+import { sha256 } from '../shared/hash.js';
 import { COMPILE_OPTIONS, readTemplateFiles } from './handlebars.js';
 import { runtimeProblems } from './runtime-files.js';
 

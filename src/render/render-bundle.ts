@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import type { Config } from '../validate/validate-config.js';
 import type { Policy, ChainRef, RulesetStream } from '../model/types.js';
-import { sha256 } from '../load/read-inputs.js';
+import { sha256 } from '../shared/hash.js';
 import { version } from '../version.js';
 import type { Template } from './handlebars.js';
 import { renderCheckFiles } from './render-check-files.js';
 import { commentText } from './shell-quote.js';
 import { renderServices } from './render-services.js';
-import { hostOwnership } from '../model/ownership.js';
+import { hostOwnership } from '../shared/ownership.js';
 import { ownershipSettings } from './ownership-settings.js';
 import type { BundleSink } from './bundle.js';
 

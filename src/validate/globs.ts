@@ -4,7 +4,7 @@ import { ValueError, show } from './value-error.js';
 // schema (zod) or the rest of the value parsers (ipaddr.js).
 
 /** drift_check.ignore_chains when gen-fw.yaml does not say: one owner, src/model/ownership.ts. */
-export { DEFAULT_IGNORE_CHAINS } from '../model/ownership.js';
+export { DEFAULT_IGNORE_CHAINS } from '../shared/ownership.js';
 
 /** Chain-name globs for the drift check: iptables chain characters plus "*" and "?". */
 export function parseChainGlob(value: unknown): string {

@@ -179,14 +179,14 @@ export function parseLimit(value: unknown): string {
 }
 
 export function parseAbsolutePath(value: unknown): string {
-  if (typeof value !== 'string' || !/^\/[A-Za-z0-9_.\/-]*$/.test(value) || /(^|\/)\.\.?(\/|$)/.test(value)) {
+  if (typeof value !== 'string' || !/^\/[A-Za-z0-9_./-]*$/.test(value) || /(^|\/)\.\.?(\/|$)/.test(value)) {
     throw new ValueError(`${show(value)} is not an absolute path (letters, digits, "_.-/", no "." or ".." parts)`);
   }
   return value.length > 1 ? value.replace(/\/+$/, '') : value;
 }
 
 export function parseRelativeFile(value: unknown): string {
-  if (typeof value !== 'string' || !/^[A-Za-z0-9_.\/-]+$/.test(value) || value.includes('\0')) {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_./-]+$/.test(value) || value.includes('\0')) {
     throw new ValueError(`${show(value)} is not a file path (letters, digits, "_.-/")`);
   }
   return value;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chainFilterOf, normaliseDump } from '../../src/check/normalise-dump.js';
-import { ownedChainGlobs } from '../../src/model/ownership.js';
+import { ownedChainGlobs } from '../../src/shared/ownership.js';
 import { DumpError, parseDump } from '../../src/check/parse-dump.js';
 
 const dump = (...lines: string[]) => lines.join('\n') + '\n';

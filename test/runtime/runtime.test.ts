@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chainFilterOf, normaliseDump } from '../../src/check/normalise-dump.js';
 import { parseDump } from '../../src/check/parse-dump.js';
-import { builtinChainWords, globsToRegex, hostOwnership, type Ownership } from '../../src/model/ownership.js';
+import { builtinChainWords, globsToRegex, hostOwnership, type Ownership } from '../../src/shared/ownership.js';
 import { RUNTIME_DIR, awkAssignment, runtimeProblems } from '../../src/render/runtime-files.js';
 
 // The runtime files on their own: each .sh linted as a source and its functions called from

@@ -101,7 +101,7 @@ const host = mapping({
   docker: mapping({ enabled: bool, bridge: iface, block_metadata: bool }),
   kubernetes: mapping({ enabled: bool }),
   sets: fc.oneof(
-    fc.dictionary(pick(['blocklist', 'a', 'Allow_2', '123'], ['bad name', '_x', 'a'.repeat(25)]), mapping({ file: pick(['lists/a.txt', 'x'], ['a b', '']) }), { maxKeys: 3 }),
+    fc.dictionary(fc.constantFrom('blocklist', 'a', 'Allow_2', '123', 'bad name', '_x', 'a'.repeat(25)), mapping({ file: pick(['lists/a.txt', 'x'], ['a b', '']) }), { maxKeys: 3 }),
     fc.constantFrom(...WRONG),
   ),
   persistence: mapping({ iptables_persistent: bool, pre_up: bool }),

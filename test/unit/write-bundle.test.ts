@@ -18,7 +18,8 @@ const sha256 = (data: string | Buffer) => createHash('sha256').update(data).dige
 function bundle(files: Record<string, string>): Bundle {
   const listed = Object.entries(files).map(([path, content]) => ({ path, mode: '0644', sha256: sha256(content) }));
   const manifest = JSON.stringify({ generator: 'gen-fw 0.0.0-test', files: listed }, null, 2) + '\n';
-  return new Map([...Object.entries(files), ['manifest.json', manifest]].map(([p, content]) => [p, { content, mode: 0o644 }]));
+  const all: Array<[string, string]> = [...Object.entries(files), ['manifest.json', manifest]];
+  return new Map(all.map(([p, content]) => [p, { content, mode: 0o644 }]));
 }
 
 /** The pid of a process that has ended. */

@@ -1,0 +1,191 @@
+/*
+ * Where each node of a YAML file sits, recorded by js-yaml's node listener during the one
+ * parse that also gives the data: every node composed fires 'open' and 'close', nested as
+ * the nodes are, so a stack rebuilds the tree of nodes with their offsets.
+ */
+
+export interface Position {
+  line: number;
+  col: number;
+}
+
+/** One node as composed: offsets into the text, and the nodes inside it. */
+export interface Frame {
+  /** Offset where js-yaml started looking for the node (it may be whitespace before it). */
+  start: number;
+  end: number;
+  kind: string | null;
+  /** A scalar's value (keys are matched on it). */
+  value?: unknown;
+  children: Frame[];
+  /** Nodes this one stands for once aliases are expanded (1 for a scalar). */
+  size: number;
+}
+
+interface ListenerState {
+  position: number;
+  kind: string | null;
+  result: unknown;
+}
+
+export interface Recorder {
+  listener(event: 'open' | 'close', state: ListenerState): void;
+  /** The document's top node. */
+  root(): Frame | undefined;
+  /** Nodes the text spells out, and nodes it stands for with every alias expanded. */
+  writtenNodes(): number;
+  expandedNodes(): number;
+  lineStarts(): number[];
+}
+
+export function recorder(text: string): Recorder {
+  const top: Frame = { start: 0, end: text.length, kind: null, children: [], size: 0 };
+  const stack: Frame[] = [top];
+  const anchors = new Map<string, number>();
+  let written = 0;
+  let starts: number[] | undefined;
+  return {
+    listener(event, state) {
+      if (event === 'open') {
+        stack.push({ start: state.position, end: state.position, kind: null, children: [], size: 1 });
+        return;
+      }
+      const f = stack.pop()!;
+      const parent = stack[stack.length - 1]!;
+      f.end = state.position;
+      f.kind = state.kind;
+      if (f.kind === 'scalar') f.value = state.result;
+      written++;
+      const at = contentStart(text, f.start);
+      const props = readProps(text, at);
+      if (props.alias !== undefined) {
+        f.size = anchors.get(props.alias) ?? 1;
+      } else {
+        f.size = 1 + f.children.reduce((n, c) => n + c.size, 0);
+        if (props.anchor !== undefined) anchors.set(props.anchor, f.size);
+      }
+      // A flow collection inside a block one is composed twice over the same text: keep one.
+      const only = f.children.length === 1 ? f.children[0]! : undefined;
+      const node = only && only.kind === f.kind && only.end === f.end && contentStart(text, only.start) === at ? only : f;
+      parent.children.push(node);
+    },
+    root: () => top.children[0],
+    writtenNodes: () => written,
+    expandedNodes: () => top.children.reduce((n, c) => n + c.size, 0),
+    lineStarts: () => (starts ??= lineStartsOf(text)),
+  };
+}
+
+/** Skip spaces, line breaks and comments. */
+function contentStart(text: string, i: number): number {
+  for (;;) {
+    const c = text[i];
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') i++;
+    else if (c === '#') {
+      const nl = text.indexOf('\n', i);
+      if (nl < 0) return text.length;
+      i = nl;
+    } else return i;
+  }
+}
+
+const NAME_END = /[\s,[\]{}]/;
+
+function readName(text: string, i: number): { name: string; next: number } {
+  let j = i;
+  while (j < text.length && !NAME_END.test(text[j]!)) j++;
+  return { name: text.slice(i, j), next: j };
+}
+
+/** The anchor a node is given, or the alias it is, from its properties (`!tag &name`, `*name`). */
+function readProps(text: string, i: number): { anchor?: string; alias?: string } {
+  if (text[i] === '*') return { alias: readName(text, i + 1).name };
+  let anchor: string | undefined;
+  for (let k = 0; k < 2; k++) {
+    if (text[i] === '&') {
+      const r = readName(text, i + 1);
+      anchor = r.name;
+      i = contentStart(text, r.next);
+    } else if (text[i] === '!') {
+      i = contentStart(text, readName(text, i).next);
+    }
+  }
+  return { anchor };
+}
+
+/** Is this node a mapping's key? Keys are followed by ":" (after spaces, breaks and comments for "? key"). */
+function isKey(text: string, f: Frame): boolean {
+  return text[contentStart(text, f.end)] === ':';
+}
+
+/** A value that is only whitespace (`key:` with nothing after it) has no place of its own. */
+function isEmpty(text: string, f: Frame): boolean {
+  return contentStart(text, f.start) >= f.end;
+}
+
+interface Step {
+  key?: Frame;
+  value?: Frame;
+}
+
+function step(text: string, parent: Frame | undefined, key: PropertyKey): Step {
+  if (!parent) return {};
+  if (parent.kind === 'sequence') {
+    const item = typeof key === 'number' ? parent.children[key] : undefined;
+    return { value: item };
+  }
+  if (parent.kind !== 'mapping') return {};
+  const kids = parent.children;
+  let found: Step = {};
+  for (let i = 0; i < kids.length; i++) {
+    const k = kids[i]!;
+    if (!isKey(text, k)) continue;
+    const next = kids[i + 1];
+    const value = next && !isKey(text, next) ? next : undefined;
+    if (k.kind === 'scalar' && String(k.value) === String(key))
+      found = { key: k, value: value && !isEmpty(text, value) ? value : undefined };
+  }
+  return found;
+}
+
+/**
+ * Line and column of the node at `path`, or of its nearest parent that has a place: the
+ * value if there is one, else the key (values may be empty); with `key`, a key that
+ * exists is pointed at itself.
+ */
+export function positionIn(
+  text: string,
+  lineStarts: number[],
+  root: Frame | undefined,
+  path: readonly PropertyKey[],
+  key: boolean,
+): Position | undefined {
+  const steps: Step[] = [{ value: root }];
+  for (const p of path) steps.push(step(text, steps[steps.length - 1]!.value, p));
+  const at = (f: Frame) => lineCol(lineStarts, contentStart(text, f.start));
+  const last = steps[steps.length - 1]!;
+  if (key && last.key) return at(last.key);
+  for (let n = steps.length - 1; n >= 0; n--) {
+    const s = steps[n]!;
+    if (s.value && !isEmpty(text, s.value)) return at(s.value);
+    if (s.key) return at(s.key);
+  }
+  return undefined;
+}
+
+function lineStartsOf(text: string): number[] {
+  const out = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) out.push(i + 1);
+  return out;
+}
+
+function lineCol(starts: number[], offset: number): Position {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, col: offset - starts[lo]! + 1 };
+}
