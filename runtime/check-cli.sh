@@ -33,7 +33,7 @@ EOF
 }
 
 say() { echo "iptables-check: $*" >&2; }
-die() { code=$1; shift; say "$@"; exit "$code"; }
+die() { code=$1; shift; say "$@"; planned=1; exit "$code"; }
 need() { [ "$1" -ge 2 ] || die 2 "$2 needs a value (see --help)"; }
 
 check_parse_args() { # args...
