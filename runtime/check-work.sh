@@ -47,13 +47,8 @@ fault() { # message
   exit 2
 }
 
-# Exit with a verdict the flow chose.
-finish() { # code
-  planned=1
-  exit "$1"
-}
-
 # The EXIT trap: stop the readers, and make an exit the flow did not choose a fault.
+# shellcheck disable=SC2317 # reached through the trap only
 on_exit() {
   rc=$?
   for p in $readers; do kill "$p" 2>/dev/null || :; done
@@ -65,4 +60,10 @@ on_exit() {
   fi
   [ -z "$work" ] || rm -rf "$work"
   exit "$rc"
+}
+
+# Exit with a verdict the flow chose.
+finish() { # code
+  planned=1
+  exit "$1"
 }
