@@ -28,12 +28,15 @@ Usage: iptables-check [--quiet] [--family ipv4|ipv6|both] [--ignore-chain GLOB].
   --cache-dir       keep what was last found in sync in DIR (default /var/cache/gen-fw;
                     used only when DIR and its files belong to the user running the check)
   --no-cache        compare in full every time, and write no cache
-Exit codes: 0 in sync; 1 drift; 2 cannot check (nothing saved, no iptables-save).
+Exit codes: 0 in sync; 1 drift; 2 cannot check (nothing saved, a saved state without
+gen-fw's chains, no iptables-save, a full or failing $TMPDIR).
+The textfile directory must belong to the user running the check and be writable by
+no one else; otherwise no metrics are written (a warning; the exit code stands).
 EOF
 }
 
 say() { echo "iptables-check: $*" >&2; }
-die() { code=$1; shift; say "$@"; exit "$code"; }
+die() { code=$1; shift; say "$@"; planned=1; exit "$code"; }
 need() { [ "$1" -ge 2 ] || die 2 "$2 needs a value (see --help)"; }
 
 check_parse_args() { # args...

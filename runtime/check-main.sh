@@ -14,10 +14,11 @@ check_parse_args "$@"
 check_plan
 
 # ---------------------------------------------------------------------------------
-work=$(mktemp -d "${TMPDIR:-/tmp}/iptables-check.XXXXXX") || die 2 "cannot create a temporary directory"
 readers=
-trap 'for p in $readers; do kill "$p" 2>/dev/null || :; done; rm -rf "$work"' EXIT
-trap 'exit 2' INT TERM HUP
+work=
+work_create
+trap on_exit EXIT
+trap 'die 2 "interrupted"' INT TERM HUP
 : > "$work/report"
 : > "$work/results"
 : > "$work/log"
@@ -42,13 +43,13 @@ done
 if [ "$drift" = 1 ] || [ "$quiet" = 0 ]; then
   cat "$work/report"
 fi
-write_metrics
+write_metrics < "$work/results"
 if [ "$drift" = 1 ]; then
   logger -t iptables-check -p daemon.warning -- "firewall drift: $(tr '\n' ';' < "$work/log" | sed 's/;$//; s/;/; /g')" 2>/dev/null || true
-  exit 1
+  finish 1
 fi
 if [ "$failed" = 1 ]; then
   logger -t iptables-check -p daemon.err -- "$(tr '\n' ';' < "$work/log" | sed 's/;$//; s/;/; /g')" 2>/dev/null || true
-  exit 2
+  finish 2
 fi
-exit 0
+finish 0

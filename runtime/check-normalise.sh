@@ -10,5 +10,14 @@ normalise() { # name file|- meta > keyed lines, in the order they came
 }
 
 by_place() { # keyed lines > the lines, grouped by table and chain, rules in their order
-  sort -t "$tab" -k1,1 -k2,2 -k3,3n "$1" | cut -f4-
+  # (sorted into a file first: in a pipe, a sort that failed would read as no lines)
+  sort -t "$tab" -k1,1 -k2,2 -k3,3n -o "$1.sorted" "$1" && cut -f4- "$1.sorted"
+}
+
+# Does a normalised saved state hold gen-fw's chains? One without them was never written by
+# iptables-init --save (an empty file, a bare ruleset): comparing with it proves nothing.
+has_gfw_chains() { # normalised
+  grep -q "^${GFW_MARK_CHAIN%%:*}$tab${GFW_MARK_CHAIN#*:}${tab}0$tab" "$1" && return 0
+  [ $? = 1 ] || work_fault "reading $1 failed"
+  return 1
 }

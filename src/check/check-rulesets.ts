@@ -1,9 +1,11 @@
+import { SAVED_STATE_MARK } from '../model/chains.js';
 import { countMembers, diffIpsets } from './diff-ipsets.js';
 import { diffDumps, tallyChanges } from './diff-dumps.js';
 import { countRules, normaliseDump, type ChainFilter } from './normalise-dump.js';
 import { DumpError, DumpReader } from './parse-dump.js';
 import { DumpMatcher } from './match-dump.js';
 import { parseIpsets } from './parse-ipsets.js';
+import { rulesetLabel } from './format-text.js';
 import { describeSource, readState, type StartedState, type StateRead, type StateSource } from './read-state.js';
 import type { Change, CheckReport, Dump, RulesetName, RulesetResult, SetDump } from './types.js';
 
@@ -167,6 +169,17 @@ async function readBoth(spec: RulesetSpec, filter: ChainFilter): Promise<BothSid
   return { saved: savedSide, live: { state: live.state, parsed: rules(parsed) }, same: false, liveLegacy: false };
 }
 
+/**
+ * Why a saved ruleset cannot be checked although it parsed: it lacks the chain every state
+ * iptables-init --save writes (an empty file, a bare ruleset), so in sync with it would
+ * prove nothing. Undefined when it can be checked (ipsets: an empty file is no sets).
+ */
+function unmarkedSaved(spec: RulesetSpec, saved: Parsed): string | undefined {
+  if (saved.kind !== 'rules' || saved.dump.tables.get(SAVED_STATE_MARK.table)?.has(SAVED_STATE_MARK.chain)) return undefined;
+  const label = rulesetLabel(spec.ruleset);
+  return `${describeSource(spec.saved)}: the saved ${label} state has no gen-fw chains (${SAVED_STATE_MARK.table}:${SAVED_STATE_MARK.chain}): was iptables-init --save ever run?`;
+}
+
 export async function checkRuleset(spec: RulesetSpec, filter: ChainFilter): Promise<RulesetResult> {
   const result = emptyResult(spec);
   const { saved, live, same, liveLegacy } = await readBoth(spec, filter);
@@ -174,6 +187,8 @@ export async function checkRuleset(spec: RulesetSpec, filter: ChainFilter): Prom
   if ('error' in saved) return { ...result, status: 'error', error: saved.error };
   if ('error' in live) return { ...result, status: 'error', error: live.error };
   if (saved.parsed instanceof DumpError) return { ...result, status: 'error', error: { code: 2, message: saved.parsed.message } };
+  const unmarked = unmarkedSaved(spec, saved.parsed);
+  if (unmarked) return { ...result, status: 'error', error: { code: 2, message: unmarked } };
   if (live.parsed instanceof DumpError) return { ...result, status: 'error', error: { code: 2, message: live.parsed.message } };
   const c = same
     ? { changes: [], size: saved.parsed.kind === 'rules' ? countRules(saved.parsed.dump) : 0, legacyTables: liveLegacy }

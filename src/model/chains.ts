@@ -15,6 +15,13 @@ export const CHAIN = {
 } as const;
 
 /**
+ * The chain whose presence marks a saved state as gen-fw's (iptables-init --save always
+ * writes it, in both families): the drift check refuses to compare a saved state without it
+ * (an empty rules.v4, a bare ruleset), which would prove nothing.
+ */
+export const SAVED_STATE_MARK = { table: 'filter', chain: CHAIN.input } as const;
+
+/**
  * A service's inbound rules live in a chain of their own, GFW-I-<service> (28 characters at
  * most: iptables' limit). Service names are lower case; gen-fw's structural chains upper case.
  */

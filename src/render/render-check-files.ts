@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { SAVED_STATE_MARK } from '../model/chains.js';
 import type { HostConfig } from '../validate/schema.js';
 import type { Template } from './handlebars.js';
 import type { OwnershipSettings } from './ownership-settings.js';
@@ -28,6 +29,7 @@ export function renderCheckFiles(
           ...data,
           what: 'the drift check (iptables-check)',
           textfileDir,
+          markChain: `${SAVED_STATE_MARK.table}:${SAVED_STATE_MARK.chain}`,
           textfileText: textfileDir || 'none: drift_check.textfile_dir is false',
         }),
       },

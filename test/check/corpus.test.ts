@@ -14,9 +14,17 @@ import { comparableMetrics, renderCheckScript, runNodeCheck, runShellCheck, type
  * UPDATE_CORPUS=1 writes `expected` from iptables-check's answer: review it.
  */
 const corpusDir = join(import.meta.dirname, 'corpus');
-const cases = readdirSync(corpusDir)
-  .filter((c) => existsSync(join(corpusDir, c, 'live')))
-  .sort();
+// Real dockerd's dumps (test/check/corpus-docker/README.md): only the cases given an `expected`.
+const dockerDir = join(import.meta.dirname, 'corpus-docker');
+const caseDirs = new Map([
+  ...readdirSync(corpusDir)
+    .filter((c) => existsSync(join(corpusDir, c, 'live')))
+    .map((c) => [c, join(corpusDir, c)] as const),
+  ...readdirSync(dockerDir)
+    .filter((c) => existsSync(join(dockerDir, c, 'expected')))
+    .map((c) => [`docker/${c}`, join(dockerDir, c)] as const),
+]);
+const cases = [...caseDirs.keys()].sort();
 
 interface Expected {
   exit: number;
@@ -71,7 +79,7 @@ describe('the shared corpus gives the same verdicts through iptables-check and g
   afterAll(() => project?.cleanup());
 
   it.each(cases)('%s', async (name) => {
-    const dir = join(corpusDir, name);
+    const dir = caseDirs.get(name) as string;
     const args = argsOf(dir);
     // iptables-check runs twice on one cache directory: cold (the full comparison, which
     // keeps an in-sync state in the cache) and warm (the cached answer where it applies).
