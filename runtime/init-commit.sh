@@ -44,3 +44,14 @@ gfw_commit() { # dir name "families": dir/name.vN (payloads), dir/name.sets (the
   # Named by no rule of ours now; one that another tool's rule names stays.
   for s in $(cut -d' ' -f2 "$c.map") $(cat "$c.drop"); do ipset destroy "$s" 2>/dev/null || true; done
 }
+
+# What a killed apply leaves besides sets (which the next commit drops): its work directory.
+# Each apply writes its pid there once it holds the lock; a directory whose process is gone
+# is removed (a dry run's has no pid file, and holds no lock).
+gfw_clean_killed() { # run-directory
+  for pidf in "$1"/work.*/pid; do
+    [ -f "$pidf" ] || continue
+    read -r p < "$pidf" || continue
+    [ -d "/proc/$p" ] || rm -rf "${pidf%/pid}"
+  done
+}

@@ -108,6 +108,8 @@ fi
 [ "$(id -u)" = 0 ] || die 3 "must run as root (try --dry-run to see the rules)"
 
 gfw_lock
+gfw_clean_killed "$gfw_run"
+echo "$$" > "$work/pid"
 
 # The validation runs in its own scratch namespace while the live snapshot is taken and
 # the payloads assembled (both only read); nothing live changes before it has passed.
