@@ -62,9 +62,12 @@ if [ "$mode" = rollback-after ]; then
   exec 9> "$lock"
   flock 9
   if [ "$(cat "$work/pending" 2>/dev/null)" = "$token" ]; then
-    gfw_rollback_from "$work"
-    rm -rf "$work"
-    logger -t iptables-init -p auth.warning "--try was not confirmed within ${try}s: the previous firewall was put back" 2>/dev/null || true
+    if gfw_rollback_from "$work"; then
+      rm -rf "$work"
+      logger -t iptables-init -p auth.warning "--try was not confirmed within ${try}s: the previous firewall was put back" 2>/dev/null || true
+    else
+      logger -t iptables-init -p auth.err "--try was not confirmed within ${try}s, and putting the previous firewall back failed (kept in $work)" 2>/dev/null || true
+    fi
   fi
   exit 0
 fi
@@ -105,6 +108,8 @@ fi
 [ "$(id -u)" = 0 ] || die 3 "must run as root (try --dry-run to see the rules)"
 
 gfw_lock
+gfw_clean_killed "$gfw_run"
+echo "$$" > "$work/pid"
 
 # The validation runs in its own scratch namespace while the live snapshot is taken and
 # the payloads assembled (both only read); nothing live changes before it has passed.
@@ -149,11 +154,9 @@ if [ -n "$gfw_validator" ]; then
 fi
 [ -z "$snap_failed" ] || die 3 "$snap_failed"
 
-old_sets=
-if command -v ipset >/dev/null 2>&1; then old_sets=$(ipset list -n 2>/dev/null | grep '^gfw-' || true); fi
-if gfw_has_sets || [ -n "$old_sets" ]; then
-  gfw_saved_sets > "$work/sets.snap"
-fi
+# gen-fw's sets as they are (for a rollback), and as this ruleset wants them.
+gfw_sets_live > "$work/sets.snap" || : > "$work/sets.snap"
+gfw_sets_want > "$work/payload.sets"
 
 gfw_rollback() { gfw_rollback_from "$work"; }
 
@@ -178,7 +181,7 @@ if [ "$try" != 0 ]; then
   # Keep the snapshot on disk and arm a timer that does not belong to this terminal,
   # before anything live changes.
   if [ "$keep_try_snapshot" = 1 ]; then
-    for fam in $fams; do grep '^\*' "$work/payload.v$fam" >> "$trydir/payload.v$fam" || true; done
+    for fam in $fams; do cat "$work/payload.v$fam" >> "$trydir/payload.v$fam"; done
   else
     rm -rf "$trydir"
     mkdir -p "$trydir"
@@ -190,27 +193,16 @@ if [ "$try" != 0 ]; then
   token="$(date +%s)-$$"
   echo "$token" > "$trydir/pending"
   setsid sh "$self" --rollback-after "$try" "$trydir" "$token" < /dev/null > /dev/null 2>&1 9>&- &
-  gfw_rollback() { gfw_rollback_from "$trydir"; rm -rf "$trydir"; }
+  gfw_rollback() { gfw_rollback_from "$trydir" && rm -rf "$trydir"; }
   save=0
 fi
 
-if ! gfw_load_sets; then
-  gfw_rollback
-  die 3 "loading the ipsets failed; the previous ruleset was put back"
+# The rules and the sets, as one change (init-commit.sh); if it fails, gen-fw's part of the
+# snapshot goes back the same way (init-rollback.sh).
+if ! gfw_commit "$work" payload "$fams"; then
+  gfw_rollback || die 3 "$gfw_commit_step failed, and so did putting the previous firewall back (see above)"
+  die 3 "$gfw_commit_step failed; the previous firewall was put back"
 fi
-for fam in $fams; do
-  if ! gfw_restore "$fam" -w --noflush < "$work/payload.v$fam" 2> "$work/apply.err"; then
-    gfw_explain "$work/payload.v$fam" "$work/apply.err"
-    gfw_rollback
-    die 3 "the live apply failed (IPv$fam); the previous ruleset was put back"
-  fi
-done
-
-# Sets an earlier run created that this one does not use (no rule refers to them now).
-for name in $old_sets; do
-  case $GFW_SETS in *"
-$name "*) ;; *) ipset destroy "$name" 2>/dev/null || true ;; esac
-done
 
 trap 'gfw_exit 130' INT TERM HUP
 

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -179,11 +179,65 @@ describe('runtime/*.awk', () => {
     );
   });
 
-  it('rollback-tables.awk empties the tables only the payload had, built-in chains at ACCEPT', async () => {
-    const snap = file('snap', lines('*filter', ':INPUT ACCEPT [0:0]', 'COMMIT'));
-    const payload = file('payload', lines('*raw', ':GFW-PREROUTING - [0:0]', 'COMMIT', '*filter', ':GFW-INPUT - [0:0]', 'COMMIT'));
-    const r = await execa('awk', ['-v', `builtins=${builtinChainWords()}`, '-f', rt('rollback-tables.awk'), snap, payload]);
-    expect(r.stdout + '\n').toBe(lines('*filter', ':INPUT ACCEPT [0:0]', 'COMMIT', '*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', 'COMMIT'));
+  it('rollback-payload.awk puts back the snapshot of what gen-fw owns and leaves every other chain and rule as it is now', async () => {
+    const snap = file('snap', lines(
+      '*filter', ':INPUT ACCEPT [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]', ':GFW-INPUT - [0:0]', ':GFW-OLD - [0:0]',
+      '-A INPUT -j GFW-INPUT', '-A GFW-INPUT -p tcp --dport 22 -j ACCEPT', '-A GFW-INPUT -j GFW-OLD', '-A GFW-OLD -j DROP', 'COMMIT',
+    ));
+    // During the try: policies changed, GFW-OLD gone, GFW-NEW and a nat chain of ours made,
+    // and other tools wrote f2b-sshd (jumped to from INPUT and from GFW-NEW) and KUBE-SERVICES.
+    const now = file('now', lines(
+      '*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ':GFW-POSTROUTING - [0:0]', ':KUBE-SERVICES - [0:0]',
+      '-A PREROUTING -j KUBE-SERVICES', '-A POSTROUTING -j GFW-POSTROUTING', '-A POSTROUTING -j GFW-POSTROUTING', '-A GFW-POSTROUTING -o eth9 -j MASQUERADE', 'COMMIT',
+      '*filter', ':INPUT DROP [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':GFW-INPUT - [0:0]', ':GFW-NEW - [0:0]', ':f2b-sshd - [0:0]',
+      '-A INPUT -p tcp --dport 22 -j f2b-sshd', '-A INPUT -j GFW-NEW', '-A f2b-sshd -j GFW-NEW', '-A GFW-INPUT -j ACCEPT', '-A GFW-NEW -j ACCEPT', 'COMMIT',
+    ));
+    const payload = file('payload', lines('*nat', ':GFW-POSTROUTING - [0:0]', 'COMMIT', '*filter', ':INPUT DROP [0:0]', ':FORWARD ACCEPT [0:0]', ':GFW-INPUT - [0:0]', ':GFW-NEW - [0:0]', 'COMMIT'));
+    const r = await execa('awk', ['-v', `builtins=${builtinChainWords()}`, '-f', rt('rollback-payload.awk'), snap, now, payload]);
+    expect(r.stdout + '\n').toBe(lines(
+      '*nat', ':GFW-POSTROUTING - [0:0]', '-D POSTROUTING -j GFW-POSTROUTING', '-D POSTROUTING -j GFW-POSTROUTING', '-X GFW-POSTROUTING', 'COMMIT',
+      '*filter', ':INPUT ACCEPT [0:0]', ':FORWARD DROP [0:0]', ':GFW-INPUT - [0:0]', ':GFW-OLD - [0:0]', ':GFW-NEW - [0:0]',
+      '-A GFW-INPUT -p tcp --dport 22 -j ACCEPT', '-A GFW-INPUT -j GFW-OLD', '-A GFW-OLD -j DROP',
+      '-D INPUT -j GFW-NEW', '-D f2b-sshd -j GFW-NEW', '-I INPUT 1 -j GFW-INPUT', '-X GFW-NEW', 'COMMIT',
+    ));
+  });
+
+  it('rollback-payload.awk keeps one copy of a jump the snapshot had, and puts back gen-fw rules in DOCKER-USER', async () => {
+    const snap = file('snap', lines('*filter', ':FORWARD DROP [0:0]', ':DOCKER-USER - [0:0]', ':GFW-FORWARD - [0:0]', '-A FORWARD -j DOCKER-USER', '-A FORWARD -j GFW-FORWARD',
+      '-A DOCKER-USER -i docker0 -m comment --comment "gen-fw: docker containers" -j RETURN', 'COMMIT'));
+    const now = file('now', lines('*filter', ':FORWARD DROP [0:0]', ':DOCKER-USER - [0:0]', ':GFW-FORWARD - [0:0]', '-A FORWARD -j GFW-FORWARD', '-A FORWARD -j DOCKER-USER', '-A FORWARD -j GFW-FORWARD', '-A DOCKER-USER -j RETURN', 'COMMIT'));
+    const payload = file('payload', lines('*filter', ':GFW-FORWARD - [0:0]', '-D DOCKER-USER -i docker0 -m comment --comment "gen-fw: docker containers" -j RETURN', 'COMMIT'));
+    const r = await execa('awk', ['-v', `builtins=${builtinChainWords()}`, '-f', rt('rollback-payload.awk'), snap, now, payload]);
+    expect(r.stdout + '\n').toBe(lines('*filter', ':DOCKER-USER - [0:0]', ':GFW-FORWARD - [0:0]',
+      '-A DOCKER-USER -i docker0 -m comment --comment "gen-fw: docker containers" -j RETURN', '-D FORWARD -j GFW-FORWARD', 'COMMIT'));
+  });
+
+  it('sets-plan.awk leaves equal sets alone, creates missing ones, stages changed ones under a temporary name, drops the rest', async () => {
+    const want = file('want', lines('add gfw-a-v4 10.0.0.1', 'add gfw-b-v4 10.0.0.2', 'add gfw-b-v4 10.0.0.3', 'add gfw-c-v4 10.0.0.4',
+      'create gfw-a-v4 hash:net family inet maxelem 65536', 'create gfw-b-v4 hash:net family inet maxelem 65536', 'create gfw-c-v4 hash:net family inet maxelem 65536'));
+    const live = file('live', lines('add gfw-a-v4 10.0.0.1', 'add gfw-b-v4 10.0.0.2', 'add gfw.1.2.1 10.0.0.9',
+      'create gfw-a-v4 hash:net family inet maxelem 65536', 'create gfw-b-v4 hash:net family inet maxelem 65536', 'create gfw-old-v4 hash:net family inet maxelem 65536', 'create gfw.1.2.1 hash:net family inet maxelem 65536'));
+    const out = join(tmp, 'plan');
+    await execa('awk', ['-v', 'alt=gfw.9.9.', '-v', `out=${out}`, '-f', rt('sets-plan.awk'), want, live]);
+    const read = (ext: string) => readFileSync(`${out}.${ext}`, 'utf8');
+    expect(read('stage')).toBe(lines('create gfw.9.9.1 hash:net family inet maxelem 65536', 'add gfw.9.9.1 10.0.0.2', 'add gfw.9.9.1 10.0.0.3',
+      'create gfw-c-v4 hash:net family inet maxelem 65536', 'add gfw-c-v4 10.0.0.4'));
+    expect(read('map')).toBe(lines('gfw-b-v4 gfw.9.9.1'));
+    expect(read('final')).toBe(lines('create gfw.9.9.t1 hash:net family inet maxelem 65536', 'add gfw.9.9.t1 10.0.0.2', 'add gfw.9.9.t1 10.0.0.3',
+      'swap gfw.9.9.t1 gfw-b-v4', 'destroy gfw.9.9.t1'));
+    expect(read('drop')).toBe(lines('gfw-old-v4', 'gfw.1.2.1'));
+  });
+
+  it('commit-sets.awk names the temporary sets in the commit, then the own names again in the chains that use them', async () => {
+    const map = file('map', lines('gfw-b-v4 gfw.9.9.1'));
+    const payload = file('payload', lines('*filter', ':INPUT DROP [0:0]', ':GFW-INPUT - [0:0]', ':GFW-I-web - [0:0]',
+      '-A GFW-INPUT -m set --match-set gfw-b-v4 src -j DROP', '-A GFW-INPUT -m set --match-set gfw-bb-v4 src -j DROP', '-A GFW-INPUT -j ACCEPT',
+      '-A GFW-I-web -p tcp -j ACCEPT', '-I INPUT 1 -j GFW-INPUT', 'COMMIT'));
+    const one = await execa('awk', ['-v', 'phase=1', '-f', rt('commit-sets.awk'), map, payload]);
+    expect(one.stdout).toContain('-A GFW-INPUT -m set --match-set gfw.9.9.1 src -j DROP\n-A GFW-INPUT -m set --match-set gfw-bb-v4 src -j DROP');
+    const two = await execa('awk', ['-v', 'phase=2', '-f', rt('commit-sets.awk'), map, payload]);
+    expect(two.stdout + '\n').toBe(lines('*filter', ':GFW-INPUT - [0:0]',
+      '-A GFW-INPUT -m set --match-set gfw-b-v4 src -j DROP', '-A GFW-INPUT -m set --match-set gfw-bb-v4 src -j DROP', '-A GFW-INPUT -j ACCEPT', 'COMMIT'));
   });
 
   it('joined into a shell variable, an awk program is the same program', async () => {
