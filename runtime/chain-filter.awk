@@ -5,6 +5,7 @@
 #   owned     an ERE of the chain names gen-fw owns: never left out, whatever ignore says
 #   ifaces    an ERE of the bridges of Docker: rules of dockerd in a built-in chain name one
 #   builtins  the built-in chains, "table:CHAIN ..." (filter:INPUT filter:FORWARD ...)
+#   rules     an ERE of whole rules ("-A CHAIN ...") dockerd writes into chains not its own
 # (No single quotes in runtime awk files: the render puts each in a single-quoted string.)
 BEGIN {
   nb = split(builtins, builtin, " ")
@@ -18,3 +19,6 @@ function dockers(   i) {
   for (i = 3; i < NF; i++) if (($i == "-i" || $i == "-o") && $(i + 1) ~ ifaces) return 1
   return 0
 }
+# A rule ($0, from "-A") that dockerd wrote into a chain that is not its own: its plain
+# RETURN in DOCKER-USER, the hairpin MASQUERADE of a published port.
+function dockers_rule() { return rules != "" && $0 ~ rules }
