@@ -5,7 +5,7 @@
 #   owned     an ERE of the chain names gen-fw owns: never left out, whatever ignore says
 #   ifaces    an ERE of the bridges of Docker: rules of dockerd in a built-in chain name one
 #   builtins  the built-in chains, "table:CHAIN ..." (filter:INPUT filter:FORWARD ...)
-#   rules     an ERE of whole rules ("-A CHAIN ...") dockerd writes into chains not its own
+#   drules    an ERE of whole rules ("-A CHAIN ...") dockerd writes into chains not its own
 # (No single quotes in runtime awk files: the render puts each in a single-quoted string.)
 BEGIN {
   nb = split(builtins, builtin, " ")
@@ -21,4 +21,4 @@ function dockers(   i) {
 }
 # A rule ($0, from "-A") that dockerd wrote into a chain that is not its own: its plain
 # RETURN in DOCKER-USER, the hairpin MASQUERADE of a published port.
-function dockers_rule() { return rules != "" && $0 ~ rules }
+function dockers_rule() { return drules != "" && $0 ~ drules }
