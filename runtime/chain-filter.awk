@@ -1,10 +1,11 @@
 # What belongs to other tools: read by the save filter of iptables-init --save and by the
 # normaliser of iptables-check, as src/check/normalise-dump.ts decides it for gen-fw check.
-# The facts come from src/model/ownership.ts, through the settings. Set with -v:
+# The facts come from src/shared/ownership.ts, through the settings. Set with -v:
 #   ignore    an ERE of the chain names of other tools (drift_check.ignore_chains)
 #   owned     an ERE of the chain names gen-fw owns: never left out, whatever ignore says
 #   ifaces    an ERE of the bridges of Docker: rules of dockerd in a built-in chain name one
 #   builtins  the built-in chains, "table:CHAIN ..." (filter:INPUT filter:FORWARD ...)
+#   drules    an ERE of whole rules ("-A CHAIN ...") dockerd writes into chains not its own
 # (No single quotes in runtime awk files: the render puts each in a single-quoted string.)
 BEGIN {
   nb = split(builtins, builtin, " ")
@@ -18,3 +19,6 @@ function dockers(   i) {
   for (i = 3; i < NF; i++) if (($i == "-i" || $i == "-o") && $(i + 1) ~ ifaces) return 1
   return 0
 }
+# A rule ($0, from "-A") that dockerd wrote into a chain that is not its own: its plain
+# RETURN in DOCKER-USER, the hairpin MASQUERADE of a published port.
+function dockers_rule() { return drules != "" && $0 ~ drules }

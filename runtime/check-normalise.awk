@@ -31,7 +31,7 @@ substr($0, 1, 1) == ":" {
   if (t == "") bad("a rule outside a table")
   c = $2
   if (!((t, c) in declared)) bad("a rule in chain " c ", which is not declared")
-  if (foreign(c) || dockers()) next
+  if (foreign(c) || dockers() || dockers_rule()) next
   for (i = 3; i < NF; i++) if (($i == "-j" || $i == "-g") && foreign($(i + 1))) next
   print t "\t" c "\t" (++n[t, c]) "\t" t " " $0
   rules++

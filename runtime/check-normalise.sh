@@ -4,7 +4,7 @@
 tab='	'
 
 normalise() { # name file|- meta > keyed lines, in the order they came
-  awk -v ignore="$GFW_IGNORE" -v owned="$GFW_OWNED" -v ifaces="$GFW_IGNORE_IFACES" -v builtins="$GFW_BUILTIN_CHAINS" \
+  awk -v ignore="$GFW_IGNORE" -v owned="$GFW_OWNED" -v ifaces="$GFW_IGNORE_IFACES" -v builtins="$GFW_BUILTIN_CHAINS" -v drules="$GFW_IGNORE_RULES" \
     -v name="$1" -v meta="$3" \
     "$GFW_NORMALISE_AWK" "$2"
 }

@@ -4,10 +4,12 @@
 # Assemble one iptables-restore --noflush payload for a family from the records and a
 # snapshot of the live ruleset (iptables-save; empty in the scratch namespace): policies,
 # our chains (declared, hence flushed), our rules, then the fix-ups that depend on the
-# live state: a missing jump is inserted, a duplicate removed, and GFW- chains an
-# earlier run created that this one does not are unhooked and deleted.
+# live state: a missing jump is inserted, a duplicate removed, one that must be first
+# (GFW_FIRST_JUMPS) moved back to the top, a jump into our chains that this run does not
+# make removed, and GFW- chains an earlier run created that this one does not are
+# unhooked and deleted.
 gfw_assemble() { # family records snapshot
-  awk -v fam="$1" "$GFW_ASSEMBLE_AWK" "$3" "$2"
+  awk -v fam="$1" -v first="$GFW_FIRST_JUMPS" "$GFW_ASSEMBLE_AWK" "$3" "$2"
 }
 
 # Error lines from iptables-restore name a payload line; show it and where it came from.

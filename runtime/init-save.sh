@@ -8,7 +8,7 @@ GFW_STATE_DIR=/etc/iptables
 # dockerd puts straight into a built-in chain (-i/-o, or ! -i/! -o, one of its bridges).
 # Docker writes those again when it starts; our own chains keep their -i docker0 rules.
 gfw_filter_saved() {
-  awk -v ignore="$GFW_IGNORE" -v owned="$GFW_OWNED" -v ifaces="$GFW_IGNORE_IFACES" -v builtins="$GFW_BUILTIN_CHAINS" "$GFW_SAVE_AWK"
+  awk -v ignore="$GFW_IGNORE" -v owned="$GFW_OWNED" -v ifaces="$GFW_IGNORE_IFACES" -v builtins="$GFW_BUILTIN_CHAINS" -v drules="$GFW_IGNORE_RULES" "$GFW_SAVE_AWK"
 }
 
 gfw_write_saved() {

@@ -4,7 +4,7 @@
 /^#/ { next }
 /^:/ { if (foreign(substr($1, 2))) next; sub(/\[[0-9]+:[0-9]+\]$/, "[0:0]"); print; next }
 /^-A / {
-  if (foreign($2) || dockers()) next
+  if (foreign($2) || dockers() || dockers_rule()) next
   for (i = 3; i < NF; i++) if (($i == "-j" || $i == "-g") && foreign($(i + 1))) next
   print; next
 }

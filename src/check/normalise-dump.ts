@@ -1,4 +1,4 @@
-import { BUILTIN_CHAINS, DEFAULT_IGNORE_CHAINS, DOCKER_BRIDGES, OWNED_CHAIN_GLOBS, globsToRegex, type Ownership } from '../shared/ownership.js';
+import { BUILTIN_CHAINS, DEFAULT_IGNORE_CHAINS, DOCKER_BRIDGES, OWNED_CHAIN_GLOBS, dockerOwnRulesRegex, globsToRegex, type Ownership } from '../shared/ownership.js';
 import type { ChainDump, Dump } from './types.js';
 
 /**
@@ -6,12 +6,14 @@ import type { ChainDump, Dump } from './types.js';
  * Kubernetes, ... (and the jumps into them), and the rules in a built-in chain that name
  * one of Docker's bridges with -i or -o (dockerd's MASQUERADE and FORWARD accepts). The
  * same regexes as the rendered iptables-check and iptables-init --save read (see
- * src/model/ownership.ts and runtime/chain-filter.awk).
+ * src/shared/ownership.ts and runtime/chain-filter.awk).
  */
 export interface ChainFilter {
   ignore: RegExp;
   owned: RegExp;
   ifaces: RegExp;
+  /** Docker's own rules in chains that are not Docker's (its RETURN in DOCKER-USER, its hairpin MASQUERADE). */
+  dockerRules: RegExp;
 }
 
 /** The filter of some ownership facts; by default a host's without Docker support. */
@@ -19,8 +21,14 @@ export function chainFilterOf({
   ignoreChains = DEFAULT_IGNORE_CHAINS,
   ownedChains = OWNED_CHAIN_GLOBS,
   dockerBridges = DOCKER_BRIDGES,
+  foreignRules = dockerOwnRulesRegex(),
 }: Partial<Ownership> = {}): ChainFilter {
-  return { ignore: new RegExp(globsToRegex(ignoreChains)), owned: new RegExp(globsToRegex(ownedChains)), ifaces: new RegExp(globsToRegex(dockerBridges)) };
+  return {
+    ignore: new RegExp(globsToRegex(ignoreChains)),
+    owned: new RegExp(globsToRegex(ownedChains)),
+    ifaces: new RegExp(globsToRegex(dockerBridges)),
+    dockerRules: new RegExp(foreignRules),
+  };
 }
 
 function isForeign(chain: string, filter: ChainFilter): boolean {
@@ -47,9 +55,12 @@ function someOptionValue(rule: string, option: RegExp, test: (value: string) => 
  * Left out of the comparison, as iptables-init --save leaves it out of the saved state: a
  * rule that jumps (-j) or goes (-g) to a foreign chain, and a rule that another tool put
  * straight into a built-in chain: its -i or -o interface (also after "!") is one of Docker's
- * bridges. Rules in user chains (GFW-*, DOCKER-USER) never are the latter.
+ * bridges. Rules in user chains (GFW-*, DOCKER-USER) never are the latter. And the rules
+ * dockerd writes into chains not its own: its plain RETURN in DOCKER-USER, the hairpin
+ * MASQUERADE of a published port.
  */
 function othersRule(chain: string, rule: string, filter: ChainFilter): boolean {
+  if (filter.dockerRules.test(rule)) return true;
   if (someOptionValue(rule, JUMP_TARGET, (target) => isForeign(target, filter))) return true;
   return BUILTIN_NAMES.has(chain) && someOptionValue(rule, INTERFACE, (iface) => filter.ifaces.test(iface));
 }

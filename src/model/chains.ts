@@ -10,6 +10,8 @@ export const CHAIN = {
   reject: 'GFW-REJECT',
   dockerUser: 'DOCKER-USER',
   dockerRules: 'GFW-DOCKER-RULES',
+  /** direction: docker-out rules: connections containers start, jumped to from DOCKER-USER. */
+  dockerOut: 'GFW-DOCKER-OUT',
   /** Inbound port dispatch (pre-built form): GFW-INPUT-RULES jumps here once. */
   inputPorts: 'GFW-I-PORTS',
 } as const;

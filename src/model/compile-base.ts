@@ -85,15 +85,18 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
   const chains: ChainRef[] = [];
   const jumps: Jump[] = [];
   for (const family of policyFamilies) {
+    const docker = host.docker.enabled && (family === 4 || host.ipv6);
     const names: string[] = [CHAIN.input, CHAIN.inputRules, CHAIN.output, CHAIN.outputRules, CHAIN.forward, CHAIN.forwardRules];
     if (host.logging.dropped) names.push(CHAIN.drop);
     if (host.final === 'reject') names.push(CHAIN.reject);
-    if (host.docker.enabled && (family === 4 || host.ipv6)) names.push(CHAIN.dockerUser, CHAIN.dockerRules);
+    if (docker) names.push(CHAIN.dockerUser, CHAIN.dockerRules, CHAIN.dockerOut);
     for (const name of names) chains.push({ family, table: 'filter', name });
-    if (host.docker.enabled && (family === 4 || host.ipv6)) jumps.push({ family, table: 'filter', from: 'FORWARD', to: CHAIN.dockerUser });
     jumps.push({ family, table: 'filter', from: 'INPUT', to: CHAIN.input });
     jumps.push({ family, table: 'filter', from: 'OUTPUT', to: CHAIN.output });
-    jumps.push({ family, table: 'filter', from: 'FORWARD', to: CHAIN.forward });
+    // With Docker, FORWARD's one jump is to DOCKER-USER, which dockerd itself puts first at
+    // every start, above its per-bridge accepts; GFW-FORWARD is entered from there. A jump
+    // of ours below Docker's accepts would miss container traffic after every Docker start.
+    jumps.push({ family, table: 'filter', from: 'FORWARD', to: docker ? CHAIN.dockerUser : CHAIN.forward });
   }
 
   const b = new Builder(host, sets);
@@ -215,16 +218,23 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
 }
 
 /**
- * DOCKER-USER, which Docker jumps to first from FORWARD and never flushes. Docker rewrites a
- * published port's destination before the filter table sees it, so INPUT rules never apply:
- * here new connections from outside to a published port (conntrack state DNAT) are dropped
- * unless a `direction: docker` rule (GFW-DOCKER-RULES) accepts them. Containers' own traffic
- * and everything else returns to Docker's chains.
+ * DOCKER-USER, which dockerd jumps to first from FORWARD (it moves that jump to the top at
+ * every start) and never flushes: the one place in FORWARD that comes before Docker's
+ * rules whatever order Docker and gen-fw start in. So all of gen-fw's forward filtering
+ * starts here: replies first; then what containers may not reach (the metadata service,
+ * then the docker-out rules, GFW-DOCKER-OUT); containers' traffic then meets the forward
+ * rules (GFW-FORWARD) and goes on to Docker's rules. Docker rewrites a published port's
+ * destination before the filter table sees it, so INPUT rules never apply to it: new
+ * connections from outside to a published port (conntrack state DNAT) are dropped unless
+ * a `direction: docker` rule (GFW-DOCKER-RULES) accepts them. Other routed traffic meets
+ * the forward rules, and whatever they leave returns to Docker's chains.
  */
 function compileDockerUser(b: Builder, host: HostConfig, families: Family[]): void {
-  const bridges = [host.docker.bridge, 'br-+'];
+  const bridges = host.docker.bridge;
   const dnat = ['-m', 'conntrack', '--ctstate', 'DNAT', '--ctdir', 'ORIGINAL'];
-  b.raw('DOCKER-USER: replies and established connections go on to Docker', CHAIN.dockerUser, families, ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'RETURN'], 'docker established');
+  if (host.conntrack.established) {
+    b.raw('DOCKER-USER: replies and established connections', CHAIN.dockerUser, families, ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT], 'docker established');
+  }
   if (host.docker.block_metadata) {
     for (const family of families) {
       for (const bridge of bridges) {
@@ -232,11 +242,15 @@ function compileDockerUser(b: Builder, host: HostConfig, families: Family[]): vo
       }
     }
   }
+  b.raw('DOCKER-USER: what containers start: the docker-out rules (iptables_conf.d)', CHAIN.dockerUser, families, ['-j', CHAIN.dockerOut], 'docker out');
   for (const bridge of bridges) {
-    b.raw("DOCKER-USER: containers' own traffic: Docker decides", CHAIN.dockerUser, families, ['-i', bridge, '-j', 'RETURN'], 'docker containers');
+    b.raw("DOCKER-USER: containers' traffic: the forward rules, then Docker decides", CHAIN.dockerUser, families, ['-i', bridge, '-j', CHAIN.forward], 'docker containers forward');
+  }
+  for (const bridge of bridges) {
+    b.raw("DOCKER-USER: containers' traffic: the forward rules, then Docker decides", CHAIN.dockerUser, families, ['-i', bridge, '-j', 'RETURN'], 'docker containers');
   }
   b.raw('DOCKER-USER: new connections from outside to published ports: the docker rules (iptables_conf.d)', CHAIN.dockerUser, families, [...dnat, '-j', CHAIN.dockerRules], 'docker published');
   b.raw('DOCKER-USER: ...and the rest of them are dropped', CHAIN.dockerUser, families, [...dnat, ...dropTarget(host)], 'docker published, not allowed');
+  b.raw('DOCKER-USER: other routed traffic: the forward rules', CHAIN.dockerUser, families, ['-j', CHAIN.forward], 'docker forward');
   b.raw('DOCKER-USER: everything else goes on to Docker', CHAIN.dockerUser, families, ['-j', 'RETURN'], 'docker return');
 }
-

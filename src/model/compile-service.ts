@@ -9,7 +9,19 @@ const DIRECTION_CHAIN = {
   out: CHAIN.outputRules,
   forward: CHAIN.forwardRules,
   docker: CHAIN.dockerRules,
+  'docker-out': CHAIN.dockerOut,
 } as const;
+
+/** The owner match of an out rule (user, group): the local process that sends the packet. */
+function ownerMatch(rule: Service['rules'][number]): string[] | undefined {
+  if (rule.user === undefined && rule.group === undefined) return undefined;
+  return ['-m', 'owner', ...(rule.user !== undefined ? ['--uid-owner', rule.user] : []), ...(rule.group !== undefined ? ['--gid-owner', rule.group] : [])];
+}
+
+/** The bridges a docker-out rule's connections leave through: its interface, or every bridge of docker.bridge. */
+function dockerOutBridges(rule: Service['rules'][number], host: HostConfig): string[] {
+  return rule.interface ? [rule.interface] : [...host.docker.bridge];
+}
 
 /** What an over-the-limit or dropped packet gets: the shared log-and-drop chain when logging is on. */
 export function dropTarget(host: HostConfig): string[] {
@@ -21,7 +33,9 @@ function describe(rule: Service['rules'][number]): string {
   if (rule.proto !== 'all') parts.push(rule.proto);
   if (rule.dport) parts.push(`dport ${rule.dport.map((p) => (p.from === p.to ? p.from : `${p.from}:${p.to}`)).join(',')}`);
   if (rule.sport) parts.push(`sport ${rule.sport.map((p) => (p.from === p.to ? p.from : `${p.from}:${p.to}`)).join(',')}`);
-  if (rule.interface) parts.push(`${rule.direction === 'out' ? 'via' : 'on'} ${rule.interface}`);
+  if (rule.interface) parts.push(`${rule.direction === 'out' ? 'via' : rule.direction === 'docker-out' ? 'from' : 'on'} ${rule.interface}`);
+  if (rule.user !== undefined) parts.push(`user ${rule.user}`);
+  if (rule.group !== undefined) parts.push(`group ${rule.group}`);
   const addrs = (s: typeof rule.source) =>
     s ? [...(s.addresses.length > 4 ? [`${s.addresses.length} addresses`] : s.addresses.map((a) => a.text)), ...s.sets.map((n) => '@' + n)].join(', ') : '';
   if (rule.source) parts.push(`from ${addrs(rule.source)}`);
@@ -53,6 +67,7 @@ export function compileService(service: Service, host: HostConfig, sets: SetRegi
       originalDport: rule.direction === 'docker',
       source: rule.source,
       destination: rule.destination,
+      extra: ownerMatch(rule),
       target: actionTarget(rule.action, rule.proto),
       log: rule.log ? logSpec(rule.log, service.name, host) : undefined,
       rateLimit: rule.rate_limit
@@ -60,9 +75,12 @@ export function compileService(service: Service, host: HostConfig, sets: SetRegi
         : undefined,
       comment,
     };
+    const families = ruleFamilies(spec, host.ipv6);
+    // A docker-out rule is the same rule for each bridge its connections may leave through.
+    const specs = rule.direction === 'docker-out' ? dockerOutBridges(rule, host).map((bridge) => ({ ...spec, inInterface: bridge })) : [spec];
     return {
       title: `rules[${i}]: ${describe(rule)}${rule.comment ? ` (${rule.comment})` : ''}`,
-      rules: compileRule(spec, ruleFamilies(spec, host.ipv6), sets),
+      rules: specs.flatMap((one) => compileRule(one, families, sets)),
     };
   });
   const inRules = service.rules.flatMap((rule, i) =>

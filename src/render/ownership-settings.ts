@@ -1,4 +1,4 @@
-import { builtinChainWords, globsToRegex, type Ownership } from '../shared/ownership.js';
+import { FIRST_JUMPS, builtinChainWords, dockerOwnRulesRegex, globsToRegex, type Ownership } from '../shared/ownership.js';
 
 /**
  * The ownership facts as the scripts' settings read them (templates/partials/
@@ -12,6 +12,9 @@ export interface OwnershipSettings {
   ignoreIfaceGlobs: string;
   ignoreIfacesRegex: string;
   builtinChains: string;
+  ignoreRulesRegex: string;
+  /** iptables-init only: the jumps that must be first in their chain ("table:CHAIN:TARGET ..."). */
+  firstJumps: string;
 }
 
 export function ownershipSettings(o: Ownership): OwnershipSettings {
@@ -23,5 +26,7 @@ export function ownershipSettings(o: Ownership): OwnershipSettings {
     ignoreIfaceGlobs: o.dockerBridges.join(' '),
     ignoreIfacesRegex: globsToRegex(o.dockerBridges),
     builtinChains: builtinChainWords(),
+    ignoreRulesRegex: o.foreignRules ?? dockerOwnRulesRegex(),
+    firstJumps: FIRST_JUMPS.join(' '),
   };
 }

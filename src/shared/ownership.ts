@@ -30,16 +30,44 @@ export function ownedChainGlobs(docker: { enabled: boolean }): string[] {
 export const DEFAULT_IGNORE_CHAINS: readonly string[] = ['DOCKER*', 'KUBE-*', 'CNI-*', 'cali-*', 'f2b-*'];
 
 /**
- * Docker's bridges: docker0 and the user-defined networks' br-<id>. Rules that dockerd puts
- * straight into a built-in chain name one of them with -i or -o; --save and the drift
- * check leave such rules out, as they leave out the jumps into Docker's chains.
+ * Docker's bridges: docker0 and the user-defined networks' br-<id> (iptables' "+" is any
+ * run of characters). docker.bridge's default; a network created with
+ * com.docker.network.bridge.name=NAME has a bridge named NAME, which docker.bridge must
+ * list. Rules that dockerd puts straight into a built-in chain name one of them with -i or
+ * -o; --save and the drift check leave such rules out, as they leave out the jumps into
+ * Docker's chains.
  */
-export const DOCKER_BRIDGES: readonly string[] = ['docker0', 'br-*'];
+export const DOCKER_BRIDGES: readonly string[] = ['docker0', 'br-+'];
 
-/** Docker's bridges on a host: the defaults, and docker.bridge when Docker support is on. */
-export function dockerBridgeGlobs(docker: { enabled: boolean; bridge: string }): string[] {
-  return [...new Set([...DOCKER_BRIDGES, ...(docker.enabled ? [docker.bridge] : [])])];
+/** Docker's bridges on a host: the defaults, and every bridge of docker.bridge when Docker support is on. */
+export function dockerBridgeGlobs(docker: { enabled: boolean; bridge: readonly string[] }): string[] {
+  return [...new Set([...DOCKER_BRIDGES, ...(docker.enabled ? docker.bridge : [])])];
 }
+
+/**
+ * Rules that dockerd writes into a chain that is not its own, as iptables-save prints them
+ * (whole lines, an ERE each): the plain RETURN it appends to DOCKER-USER at every start
+ * (gen-fw's own RETURN there carries a comment), and the hairpin MASQUERADE of a published
+ * port in nat POSTROUTING (-s C/32 -d C/32, no interface). gen-fw's rules always carry a
+ * comment, so none of them looks like these. --save and the drift check leave them out.
+ */
+export const DOCKER_OWN_RULES: readonly string[] = [
+  '-A DOCKER-USER -j RETURN',
+  '-A POSTROUTING -s [0-9.]+/32 -d [0-9.]+/32 -p (tcp|udp|sctp) -m (tcp|udp|sctp) --dport [0-9]+ -j MASQUERADE',
+];
+
+/** DOCKER_OWN_RULES as one ERE that awk, grep -E and JavaScript read alike. */
+export function dockerOwnRulesRegex(): string {
+  return `^(${DOCKER_OWN_RULES.join('|')})$`;
+}
+
+/**
+ * Jumps from a built-in chain that must be its first rule: FORWARD's jump to DOCKER-USER,
+ * which dockerd deletes and inserts at the top at every start (above its per-bridge
+ * accepts). iptables-init moves it back to the top when it finds it lower, so the order
+ * of a start of Docker and an apply of gen-fw does not matter. "table:CHAIN:TARGET".
+ */
+export const FIRST_JUMPS: readonly string[] = ['filter:FORWARD:DOCKER-USER'];
 
 /** The built-in chains of every table: an absent table is the same as one with these, empty, at ACCEPT. */
 export const BUILTIN_CHAINS: ReadonlyArray<readonly [string, readonly string[]]> = [
@@ -74,12 +102,19 @@ export interface Ownership {
   ownedChains: readonly string[];
   /** Docker's bridges, whose rules in the built-in chains are Docker's. */
   dockerBridges: readonly string[];
+  /** Docker's own rules in chains that are not Docker's (an ERE of whole rules). */
+  foreignRules?: string;
 }
 
 /** A host's ownership facts, from its configuration. */
 export function hostOwnership(host: {
   drift_check: { ignore_chains: readonly string[] };
-  docker: { enabled: boolean; bridge: string };
+  docker: { enabled: boolean; bridge: readonly string[] };
 }): Ownership {
-  return { ignoreChains: host.drift_check.ignore_chains, ownedChains: ownedChainGlobs(host.docker), dockerBridges: dockerBridgeGlobs(host.docker) };
+  return {
+    ignoreChains: host.drift_check.ignore_chains,
+    ownedChains: ownedChainGlobs(host.docker),
+    dockerBridges: dockerBridgeGlobs(host.docker),
+    foreignRules: dockerOwnRulesRegex(),
+  };
 }

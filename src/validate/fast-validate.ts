@@ -23,6 +23,7 @@ import {
   parseRelativeFile,
   parseSchedule,
 } from './values.js';
+import { DEFAULT_DOCKER_BRIDGES, parseBridgeList, parseOwner } from './docker.js';
 
 /*
  * The fast path of validation: what the zod schema (schema.ts) makes of a config that is
@@ -39,7 +40,7 @@ class NotPlain extends Error {}
 
 type Fields = Record<string, unknown>;
 
-export const RULE_KEYS = ['direction', 'proto', 'dport', 'sport', 'interface', 'source', 'destination', 'action', 'log', 'rate_limit', 'comment'] as const;
+export const RULE_KEYS = ['direction', 'proto', 'dport', 'sport', 'interface', 'source', 'destination', 'action', 'log', 'rate_limit', 'user', 'group', 'comment'] as const;
 export const SERVICE_KEYS = ['description', 'rules'] as const;
 export const HOST_KEYS = [
   'install_dir', 'ipv6', 'policy', 'loopback', 'conntrack', 'icmp', 'deny', 'ssh', 'dns', 'ntp', 'dhcp', 'metadata',
@@ -120,7 +121,7 @@ export function fastValidateHost(data: unknown): HostConfig | undefined {
       },
       docker: {
         enabled: bool(docker.enabled, false),
-        bridge: docker.bridge === undefined ? 'docker0' : parseInterface(docker.bridge),
+        bridge: docker.bridge === undefined ? [...DEFAULT_DOCKER_BRIDGES] : parseBridgeList(docker.bridge),
         block_metadata: bool(docker.block_metadata, true),
       },
       kubernetes: { enabled: bool(kubernetes.enabled, false) },
@@ -161,6 +162,8 @@ function rule(value: unknown): RuleConfig {
   out.action = oneOf(f.action, ACTIONS, 'accept');
   out.log = f.log === undefined ? false : typeof f.log === 'boolean' ? f.log : logSettings(f.log);
   optional(out, 'rate_limit', f.rate_limit, rateLimit);
+  optional(out, 'user', f.user, parseOwner);
+  optional(out, 'group', f.group, parseOwner);
   optional(out, 'comment', f.comment, parseComment);
   return out as unknown as RuleConfig;
 }

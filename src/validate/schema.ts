@@ -22,6 +22,7 @@ import {
   SET_NAME_RE,
 } from './values.js';
 import { DEFAULT_IGNORE_CHAINS, parseChainGlob } from './globs.js';
+import { DEFAULT_DOCKER_BRIDGES, parseBridgeList, parseOwner } from './docker.js';
 
 /** A zod type backed by one of our value parsers (which throw ValueError with a message for people). */
 function typed<T>(parse: (v: unknown) => T) {
@@ -76,6 +77,9 @@ export const ruleSchema = z.strictObject({
   action: z.enum(ACTIONS).default('accept'),
   log: z.union([z.boolean(), logSettings]).default(false),
   rate_limit: rateLimit.optional(),
+  // Docker's keys and the owner match (src/validate/docker.ts).
+  user: typed(parseOwner).optional(),
+  group: typed(parseOwner).optional(),
   comment: comment.optional(),
 });
 
@@ -131,7 +135,7 @@ export const hostSchema = z.strictObject({
   docker: z
     .strictObject({
       enabled: z.boolean().default(false),
-      bridge: iface.default('docker0'),
+      bridge: typed(parseBridgeList).prefault([...DEFAULT_DOCKER_BRIDGES]),
       block_metadata: z.boolean().default(true),
     })
     .prefault({}),

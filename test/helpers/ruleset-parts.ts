@@ -1,4 +1,4 @@
-import { BUILTIN_CHAINS } from '../../src/model/ownership.js';
+import { BUILTIN_CHAINS } from '../../src/shared/ownership.js';
 import type { Bench } from './netns.js';
 
 // An iptables-save dump split into what gen-fw owns and what belongs to everybody else, as

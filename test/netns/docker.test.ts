@@ -81,6 +81,8 @@ describe('a Docker host built in namespaces', () => {
     expect(await dockerLines()).toEqual(before);
     const forward = rulesOf(await bench.iptablesSave(4)).filter((l) => l.startsWith('-A FORWARD'));
     expect(forward.filter((l) => l === '-A FORWARD -j DOCKER-USER')).toHaveLength(1);
+    // With Docker support, FORWARD's one jump of ours is to DOCKER-USER; GFW-FORWARD is entered from there.
+    expect(forward.filter((l) => l.includes('GFW-'))).toEqual([]);
     // No terminal drop of ours in FORWARD hides Docker's appended rules.
     expect(forward.some((l) => / -j (DROP|REJECT|GFW-DROP)$/.test(l))).toBe(false);
     await provesEverything();
@@ -122,7 +124,10 @@ describe('a Docker host built in namespaces', () => {
     expect(v4).toContain(':DOCKER-USER - [0:0]');
     expect(v4.filter((l) => l.startsWith('-A DOCKER-USER') && l.includes('gen-fw'))).toEqual([]);
     expect(v4.join('\n')).not.toContain('GFW-DOCKER-RULES');
+    expect(v4.join('\n')).not.toContain('GFW-DOCKER-OUT');
     expect(v4).toContain('-A FORWARD -j DOCKER-USER');
+    // Without Docker support, FORWARD jumps to GFW-FORWARD itself again.
+    expect(v4.filter((l) => l === '-A FORWARD -j GFW-FORWARD')).toHaveLength(1);
     // Nothing of ours filters published ports any more: Docker's own rules decide.
     const published = await bench.check(bench.peer, [{ proto: 'tcp', host: bench.hostV4, port: 8080, source: bench.peerV4b }]);
     expect(published).toEqual(['open']);
