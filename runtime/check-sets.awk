@@ -1,5 +1,5 @@
 # iptables-check (see check_sets in check-family.sh): an `ipset save` file, gfw-* sets
-# only (not gfw-tmp.N, iptables-init's own sets being loaded: no set of the user has a dot):
+# only (not gfw-tmp.N, the sets iptables-init is loading: no set of the user has a dot):
 # "set :NAME DEFINITION" (without what the kernel picks)
 # and "set -A NAME MEMBER" (without timeouts left, counters and comments).
 NF < 3 || $2 !~ /^gfw-/ || $2 ~ /^gfw-tmp\./ { next }
