@@ -284,7 +284,8 @@ gfw_capture_to() { # file
 # /dev/null and bounded in time: GFW_CAPTURE_TIMEOUT seconds (60 unless set) for the base
 # rules and every fragment together. Past it, the child's whole process group is killed
 # (TERM, then KILL 5 s later) and nothing changes: exit 2 naming the fragment that was
-# running (the child notes each in DIR/running).
+# running (the child notes each in DIR/running). Whatever is left of the capture's process
+# group when it ends is killed.
 gfw_capture_pid=
 gfw_capture_bounded() { # scratch|live
   gfw_limit=${GFW_CAPTURE_TIMEOUT:-60}
@@ -298,6 +299,9 @@ gfw_capture_bounded() { # scratch|live
   gfw_capture_pid=$!
   gfw_rc=0
   wait "$gfw_capture_pid" || gfw_rc=$?
+  # timeout made its process group; whatever a fragment left there (a child that ignores
+  # TERM, something in the background) must not outlive the capture.
+  kill -s KILL -- "-$gfw_capture_pid" 2>/dev/null || true
   gfw_capture_pid=
   [ "$gfw_rc" != 0 ] || return 0
   if [ "$gfw_rc" = 124 ] || { [ "$gfw_rc" -gt 128 ] && [ $(($(date +%s) - gfw_t0)) -ge "$gfw_limit" ]; }; then

@@ -35,9 +35,9 @@ gfw_on_exit() {
     fi
     gfw_rc=3
   fi
-  # A capture or a validation still running is of no use any more (timeout passes the
-  # TERM on to the capture's process group).
-  [ -z "${gfw_capture_pid:-}" ] || kill "$gfw_capture_pid" 2>/dev/null || true
+  # A capture (the process group timeout made) or a validation still running is of no
+  # use any more.
+  [ -z "${gfw_capture_pid:-}" ] || kill -s KILL -- "-$gfw_capture_pid" 2>/dev/null || true
   [ -z "${gfw_validator:-}" ] || kill "$gfw_validator" 2>/dev/null || true
   [ -z "$gfw_tmp" ] || rm -rf "$gfw_tmp"
   exit "$gfw_rc"
