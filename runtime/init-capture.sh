@@ -147,6 +147,11 @@ gfw_capture_file() {
   gfw_frag=${gfw_file##*/}
   # The fragment's name goes into records as one word.
   case $gfw_frag in *[!A-Za-z0-9_.-]*) gfw_frag=$(printf '%s' "$gfw_frag" | tr -c 'A-Za-z0-9_.-' '_') ;; esac
+  # Without a scratch network namespace a real iptables call in a fragment (command
+  # iptables, a variable holding its path, ...) would change the live firewall: as root,
+  # run none. The generated fragments need not run: the pre-built records stand in.
+  [ "$gfw_contained" = 1 ] || gfw_err "cannot contain this fragment without a scratch network namespace (unshare --net is not permitted here), so it was not run; nothing was changed"
+  printf '%s\n' "$gfw_frag" > "$gfw_running"
   # gen-fw's own fragments are only iptables calls: sourced in place, without the cost
   # of a subshell each (an exit in one is caught by gfw_on_exit). Anything else runs
   # in a subshell.
@@ -163,19 +168,63 @@ gfw_capture_file() {
   (set -e; . "$gfw_file")
   gfw_rc=$?
   set -e
-  [ "$gfw_rc" -eq 0 ] || gfw_err "stopped with exit code $gfw_rc"
-  # In a scratch namespace, a real iptables call (command iptables, xargs, ...) shows.
+  gfw_check_direct
+  if [ "$gfw_rc" -ne 0 ]; then
+    gfw_check_records
+    gfw_err "stopped with exit code $gfw_rc"
+  fi
+  # In a scratch namespace, a real iptables call (xargs, a variable holding its path, ...)
+  # shows: a rule, a chain or a policy other than ACCEPT.
   if [ "$gfw_in_scratch" = 1 ]; then
-    for fam in $(gfw_families); do
-      if gfw_save "$fam" 2>/dev/null | grep -q '^-A '; then
-        gfw_err "ran iptables directly instead of through iptables-init's capture (write plain 'iptables ...' lines)"
+    for fam in $gfw_fams; do
+      if gfw_save "$fam" 2>/dev/null | grep -Eq '^(-A |:[^ ]+ (DROP|REJECT|-) )'; then
+        gfw_err "$GFW_DIRECT_MSG"
       fi
     done
   fi
 }
 
+GFW_DIRECT_MSG="ran iptables directly instead of through iptables-init's capture (write plain 'iptables ...' lines)"
+
+# While fragments run, iptables, ip6tables and their variants found on PATH (by
+# `command iptables`, xargs, env, ...) are scripts that only note the call and fail: even
+# a call that changes nothing a scratch namespace can show (-P INPUT ACCEPT) is caught.
+GFW_DIRECT_NAMES='iptables ip6tables iptables-legacy ip6tables-legacy iptables-nft ip6tables-nft
+iptables-restore ip6tables-restore iptables-legacy-restore ip6tables-legacy-restore
+iptables-nft-restore ip6tables-nft-restore xtables-legacy-multi xtables-nft-multi'
+gfw_guard_path() { # dir
+  mkdir -p "$1/bin" || die 3 "cannot create $1/bin; nothing was changed"
+  for gfw_n in $GFW_DIRECT_NAMES; do
+    # shellcheck disable=SC2016 # the $ are the wrapper's
+    if ! printf '#!/bin/sh\necho "$0" >> "$GFW_DIRECT_MARK"\necho "iptables-init: ${0##*/} was called directly in a fragment: refused" >&2\nexit 1\n' > "$1/bin/$gfw_n" ||
+      ! chmod 0755 "$1/bin/$gfw_n"; then
+      die 3 "cannot write $1/bin/$gfw_n (is its file system full?); nothing was changed"
+    fi
+  done
+  GFW_DIRECT_MARK=$1/direct
+  export GFW_DIRECT_MARK
+  PATH=$1/bin:$PATH
+}
+gfw_check_direct() {
+  [ ! -s "${GFW_DIRECT_MARK:-/nonexistent}" ] || gfw_err "$GFW_DIRECT_MSG"
+}
+
+# A capture that ended early because its records could not be written (a full disk, the
+# work directory gone) is the system's failure, not the fragment's: exit 3.
+gfw_records_writable() {
+  gfw_free=$(stat -f -c %a -- "$gfw_records" 2>/dev/null) || gfw_free=0
+  [ -f "$gfw_records" ] && [ "$gfw_free" -gt 0 ]
+}
+gfw_check_records() {
+  gfw_records_writable || {
+    gfw_capturing=0
+    die 3 "cannot write the capture's records to $gfw_records (its file system is full, or the file is gone); nothing was changed"
+  }
+}
+
 gfw_capture() {
   gfw_frag=base
+  echo 'the base rules' > "$gfw_running"
   gfw_base
   set -- "$conf_d"/*.sh
   [ -e "$1" ] || return 0
@@ -198,7 +247,10 @@ gfw_capture() {
     set +f
     for gfw_p do
       case $gfw_p in
-        P) grep '^[RN] ' "$prebuilt" >&3 || true ;;
+        P)
+          echo 'the pre-built records' > "$gfw_running"
+          # grep: 1 when nothing matched; 2 (cannot read or write) is the system's failure.
+          grep '^[RN] ' "$prebuilt" >&3 || [ $? = 1 ] || { gfw_check_records; die 3 "cannot copy the pre-built records from $prebuilt; nothing was changed"; } ;;
         *) gfw_capture_file "${gfw_p#? }" ;;
       esac
     done
@@ -214,8 +266,13 @@ gfw_capture() {
 gfw_capturing=0
 gfw_tmp=
 gfw_in_scratch=0
+gfw_contained=1
 gfw_ran_fragment=0
+gfw_fams=
+gfw_records=
+gfw_running=/dev/null
 gfw_capture_to() { # file
+  gfw_records=$1
   # Opened before the capture starts: a file that cannot be created (a full or vanished
   # directory) is the system's failure, exit 3 in gfw_on_exit, not a fragment's exit 2.
   exec 3> "$1"
@@ -223,4 +280,59 @@ gfw_capture_to() { # file
   gfw_capture
   gfw_capturing=0
   exec 3>&-
+}
+
+# ---------------------------------------------------------------------------------
+# The capture runs in a child process (iptables-init --capture-only DIR in a scratch
+# network namespace, --capture-live DIR where none can be made), with standard input from
+# /dev/null and bounded in time: GFW_CAPTURE_TIMEOUT seconds (60 unless set) for the base
+# rules and every fragment together. Past it, the child's whole process group is killed
+# (TERM, then KILL 5 s later) and nothing changes: exit 2 naming the fragment that was
+# running (the child notes each in DIR/running). Whatever is left of the capture's process
+# group when it ends is killed.
+gfw_capture_pid=
+gfw_capture_bounded() { # scratch|live
+  gfw_limit=${GFW_CAPTURE_TIMEOUT:-60}
+  case $gfw_limit in ''|*[!0-9]*|0*) die 2 "GFW_CAPTURE_TIMEOUT must be a whole number of seconds above 0 (it is: $gfw_limit)" ;; esac
+  if [ "$1" = scratch ]; then set -- unshare --net -- sh "$self" --capture-only "$work"
+  else set -- sh "$self" --capture-live "$work"; fi
+  : > "$work/running"
+  gfw_t0=$(date +%s)
+  # In the background so that INT and TERM reach our trap at once (gfw_on_exit stops it).
+  timeout -k 5 "$gfw_limit" "$@" < /dev/null &
+  gfw_capture_pid=$!
+  gfw_rc=0
+  wait "$gfw_capture_pid" || gfw_rc=$?
+  # timeout made its process group; whatever a fragment left there (a child that ignores
+  # TERM, something in the background) must not outlive the capture.
+  kill -s KILL -- "-$gfw_capture_pid" 2>/dev/null || true
+  gfw_capture_pid=
+  [ "$gfw_rc" != 0 ] || return 0
+  if [ "$gfw_rc" = 124 ] || { [ "$gfw_rc" -gt 128 ] && [ $(($(date +%s) - gfw_t0)) -ge "$gfw_limit" ]; }; then
+    gfw_frag=$(cat "$work/running" 2>/dev/null || true)
+    die 2 "${gfw_frag:-the capture}: still running after ${gfw_limit}s, the limit for capturing the whole ruleset (GFW_CAPTURE_TIMEOUT); it was stopped; nothing was changed"
+  fi
+  case $gfw_rc in
+    2|3) gfw_exit "$gfw_rc" ;;  # the child said why
+    *) die 3 "the capture of the fragments failed (exit $gfw_rc); nothing was changed" ;;
+  esac
+}
+
+# In the child: capture into DIR/records. In a scratch namespace, make sure afterwards
+# that nothing bypassed the capture (only a fragment that ran can have done that: the
+# pre-built records are only read).
+gfw_capture_child() {
+  gfw_fams=$(gfw_families)
+  gfw_running=$work/running
+  # As root outside a scratch namespace, nothing could contain a fragment's real call.
+  if [ "$gfw_in_scratch" = 0 ] && [ "$(id -u)" = 0 ]; then gfw_contained=0; fi
+  gfw_guard_path "$work"
+  gfw_capture_to "$work/records"
+  if [ "$gfw_in_scratch" = 1 ] && [ "$gfw_ran_fragment" = 1 ]; then
+    for fam in $gfw_fams; do
+      if gfw_save "$fam" 2>/dev/null | grep -Eq '^(-A |:[^ ]+ (DROP|REJECT|-) )'; then
+        die 2 "a fragment ran iptables directly instead of through iptables-init's capture"
+      fi
+    done
+  fi
 }

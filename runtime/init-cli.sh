@@ -45,6 +45,7 @@ gfw_parse_args() { # args...
       --rollback-after) mode=rollback-after; try=${2:?}; work=${3:?}; token=${4:?}; shift 3 ;;
       --scratch-check) mode=scratch-check; work=${2:?}; shift ;;
       --capture-only) mode=capture-only; work=${2:?}; shift ;;
+      --capture-live) mode=capture-live; work=${2:?}; shift ;;
       -h|--help) usage; exit 0 ;;
       *) echo "iptables-init: unknown option: $1 (see --help)" >&2; exit 2 ;;
     esac

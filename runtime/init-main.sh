@@ -14,18 +14,12 @@ gfw_locate "$0"
 gfw_parse_args "$@"
 trap gfw_on_exit EXIT
 
-if [ "$mode" = capture-only ]; then
-  # We are in a fresh network namespace: capture here (a stray real iptables call
-  # only touches this namespace) and make sure nothing bypassed the capture. Only a
-  # fragment that ran can have done that (the pre-built records are only read).
-  gfw_in_scratch=1
-  gfw_capture_to "$work/records"
-  for fam in $(gfw_families); do
-    if [ "$gfw_ran_fragment" = 1 ] && gfw_save "$fam" 2>/dev/null | grep -q '^-A '; then
-      die 2 "a fragment ran iptables directly instead of through iptables-init's capture"
-    fi
-  done
-  exit 0
+if [ "$mode" = capture-only ] || [ "$mode" = capture-live ]; then
+  # The capture's child process (see gfw_capture_bounded): --capture-only in a fresh
+  # network namespace, where a stray real iptables call only touches this namespace.
+  [ "$mode" = capture-live ] || gfw_in_scratch=1
+  gfw_capture_child
+  gfw_exit 0
 fi
 
 if [ "$mode" = scratch-check ]; then
@@ -93,9 +87,9 @@ trap 'gfw_exit 130' INT TERM HUP
 if [ "$mode" = dry-run ]; then
   # Fragments are code: as root, run them where a stray real iptables call is harmless.
   if [ "$(id -u)" = 0 ] && unshare --net true 2>/dev/null; then
-    unshare --net -- sh "$self" --capture-only "$work" || gfw_exit $?
+    gfw_capture_bounded scratch
   else
-    gfw_capture_to "$work/records"
+    gfw_capture_bounded live
   fi
   for fam in $(gfw_families); do
     if [ "$(id -u)" != 0 ] || ! gfw_save "$fam" > "$work/snap.v$fam" 2>/dev/null; then : > "$work/snap.v$fam"; fi
@@ -115,7 +109,7 @@ echo "$$" > "$work/pid"
 # the payloads assembled (both only read); nothing live changes before it has passed.
 gfw_validator=
 if unshare --net true 2>/dev/null; then
-  unshare --net -- sh "$self" --capture-only "$work" || gfw_exit $?
+  gfw_capture_bounded scratch
   gfw_validation_key > "$work/key"
   if grep -qxF -f "$work/key" "$GFW_VALIDATED" 2>/dev/null; then
     : > "$work/validated-before"
@@ -126,8 +120,8 @@ if unshare --net true 2>/dev/null; then
     gfw_validator=$!
   fi
 else
-  say "warning: cannot create a scratch network namespace; validating with iptables-restore --test only"
-  gfw_capture_to "$work/records"
+  say "warning: cannot create a scratch network namespace; validating with iptables-restore --test only (and running no fragment: only the pre-built records)"
+  gfw_capture_bounded live
   gfw_load_into_empty "$work/records" --noflush --test || die 2 "the ruleset was refused; nothing was changed"
 fi
 

@@ -2,9 +2,10 @@ import type { SetDump } from './types.js';
 
 /**
  * gen-fw's sets; others' sets (Docker, Kubernetes, fail2ban, ...) are not ours to check, and
- * gfw-tmp-* are iptables-init's sets being loaded (as its --save leaves them out).
+ * gfw-tmp.N are iptables-init's sets being loaded (as its --save leaves them out). The dot
+ * keeps them apart from the user's: a set `tmp-1` is gfw-tmp-1-v4, and set names have no dot.
  */
-export const OWNED_SETS = /^gfw-(?!tmp-)/;
+export const OWNED_SETS = /^gfw-(?!tmp\.)/;
 
 /** Options the kernel picks or that change by themselves: not part of a set's definition. */
 const KERNEL_CHOSEN = new Set(['hashsize', 'bucketsize', 'initval']);

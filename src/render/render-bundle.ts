@@ -79,8 +79,15 @@ export function renderBundle(config: Config, ruleset: RulesetStream, templates: 
     emit(path, f.mode, f.content);
   }
 
+  // The boot failsafe (runtime/failsafe.sh) lets SSH in on the configured port.
+  const sshPort = host.ssh ? host.ssh.port : { from: 22, to: 22 };
+  const failsafeSshPort = sshPort.from === sshPort.to ? `${sshPort.from}` : `${sshPort.from}:${sshPort.to}`;
   if (host.persistence.pre_up) {
-    emit(root('etc/network/if-pre-up.d/iptables-pre-up'), 0o755, use('iptables-pre-up')({ version, what: 'the ifupdown pre-up restore hook', inputs: hostInput }));
+    emit(
+      root('etc/network/if-pre-up.d/iptables-pre-up'),
+      0o755,
+      use('iptables-pre-up')({ version, what: 'the ifupdown pre-up restore hook', inputs: hostInput, failsafeSshPort }),
+    );
   }
   if (host.persistence.iptables_persistent) {
     emit('debconf-selections', 0o644, use('debconf-selections')({ version, what: 'debconf answers for iptables-persistent', inputs: hostInput }));
@@ -103,7 +110,7 @@ export function renderBundle(config: Config, ruleset: RulesetStream, templates: 
     emit(
       root('usr/share/netfilter-persistent/plugins.d/15-gen-fw'),
       0o755,
-      use('netfilter-persistent-plugin')({ version, what: 'the netfilter-persistent plugin (15-gen-fw)', inputs: hostInput, initPath }),
+      use('netfilter-persistent-plugin')({ version, what: 'the netfilter-persistent plugin (15-gen-fw)', inputs: hostInput, initPath, failsafeSshPort }),
     );
   }
 
