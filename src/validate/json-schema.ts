@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defaultHostInput } from './default-host.js';
 import { EXPECTATION_KEY_DOCS, HOST_KEY_DOCS, SERVICE_KEY_DOCS, type KeyDoc } from './key-docs.js';
 import { hostSchema, serviceSchema } from './schema.js';
-import { ACTIONS, DIRECTIONS, PROTOS, SET_NAME_RE } from './values.js';
+import { ACTIONS, SET_NAME_RE } from './values.js';
 
 /*
  * JSON Schemas (draft 2020-12) for editors, generated from the validator's own zod schemas
@@ -14,8 +14,7 @@ import { ACTIONS, DIRECTIONS, PROTOS, SET_NAME_RE } from './values.js';
  *
  * The boundary: hostSchema and serviceSchema in, three JSON documents out. If the
  * validator changes its definitions, only this file follows it. The expectations file has
- * no zod schema here yet (`gen-fw verify` owns it); its JSON Schema is written out below
- * from the same value schemas and word lists.
+ * no zod schema (`gen-fw verify` reads it in code); its JSON Schema is written out below.
  */
 
 export type JsonSchema = Record<string, unknown>;
@@ -131,21 +130,32 @@ function fromZod(schema: z.ZodType, title: string, docs: Record<string, KeyDoc>,
   return { $schema, title, ...rest, type: ['object', 'null'] };
 }
 
+/*
+ * The expectations file as `gen-fw verify` reads it (src/explain/read-expectations.ts and
+ * packet.ts on main, which this branch does not have yet): when merged, take the word lists
+ * from PACKET_DIRECTIONS, PACKET_PROTOS, PACKET_STATES and PACKET_KEYS there.
+ */
+const PACKET_DIRECTIONS = ['in', 'out', 'forward', 'docker', 'docker-out'];
+const PACKET_PROTOS = ['tcp', 'udp', 'icmp', 'ipv6-icmp'];
+const PACKET_STATES = ['new', 'established'];
+
 function expectationsSchema(): JsonSchema {
+  const hostAddress: JsonSchema = { type: 'string', pattern: `^\\s*(?:${OCTET}(?:\\.${OCTET}){3}|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*)\\s*$` };
+  const onePort: JsonSchema = { anyOf: [{ type: 'integer', minimum: 1, maximum: 65535 }, { type: 'string', pattern: `^\\s*0*${PORT_NUMBER}\\s*$` }] };
   const packet: JsonSchema = {
     type: 'object',
     properties: {
-      direction: { type: 'string', enum: [...DIRECTIONS] },
-      proto: { type: 'string', enum: PROTOS.filter((p) => p !== 'all') },
-      source: address,
-      destination: address,
-      sport: port,
-      dport: port,
-      interface: iface,
-      user: { anyOf: [{ type: 'string', pattern: '^[a-z_][a-z0-9_-]*\\$?$' }, { type: 'integer', minimum: 0 }] },
-      state: { type: 'string', enum: ['new', 'established'] },
+      direction: { type: 'string', enum: PACKET_DIRECTIONS },
+      proto: { type: 'string', enum: PACKET_PROTOS },
+      source: hostAddress,
+      destination: hostAddress,
+      sport: onePort,
+      dport: onePort,
+      interface: { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.:@-]{0,14}$' },
+      user: { anyOf: [{ type: 'string', pattern: '^(?:[A-Za-z_][A-Za-z0-9_.-]{0,31}\\$?|\\d+)$' }, { type: 'integer', minimum: 0, maximum: 4294967294 }] },
+      state: { type: 'string', enum: PACKET_STATES },
     },
-    required: ['direction'],
+    required: ['direction', 'proto'],
     additionalProperties: false,
   };
   const expectation: JsonSchema = {
@@ -154,8 +164,8 @@ function expectationsSchema(): JsonSchema {
     required: ['packet', 'expect'],
     additionalProperties: false,
   };
-  const generated: JsonSchema = { type: 'array', items: expectation };
-  return { $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'gen-fw verify expectations', ...complete(generated, '', EXPECTATION_KEY_DOCS, undefined, false) };
+  const generated: JsonSchema = { type: 'array', minItems: 1, items: expectation };
+  return { $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'gen-fw verify: expectations', ...complete(generated, '', EXPECTATION_KEY_DOCS, undefined, false) };
 }
 
 /** The three schemas, by kind. */

@@ -88,14 +88,14 @@ export const SERVICE_KEY_DOCS: Record<string, KeyDoc> = {
 export const EXPECTATION_KEY_DOCS: Record<string, KeyDoc> = {
   '[]': { text: 'one expectation: a packet and what the firewall must do with it' },
   '[].packet': { text: 'the packet, as for gen-fw explain' },
-  '[].packet.direction': { text: 'in | out | forward | docker' },
+  '[].packet.direction': { text: 'in | out | forward | docker | docker-out' },
   '[].packet.proto': { text: 'tcp | udp | icmp | ipv6-icmp' },
   '[].packet.source': { text: 'source address' },
   '[].packet.destination': { text: 'destination address' },
   '[].packet.sport': { text: 'source port' },
   '[].packet.dport': { text: 'destination port' },
   '[].packet.interface': { text: 'interface the packet comes in (or goes out) on' },
-  '[].packet.user': { text: 'out packets: the local user (name or uid) that sends it' },
+  '[].packet.user': { text: 'out packets: the local user (name or uid) that sends it (default root)' },
   '[].packet.state': { text: 'new | established (default new)' },
   '[].expect': { text: 'accept | drop | reject' },
 };
