@@ -107,8 +107,13 @@ export async function initCommand(dir: string, report: Reporter): Promise<number
   }
   // A conf.d with services of its own gets no example (it would open ports); a second init just keeps web.yaml.
   const keptConfD = (await hasServices(join(dir, 'conf.d'))) && !existsSync(join(dir, 'conf.d', 'web.yaml'));
+  const planned = await files(dir, !keptConfD);
+  // A file where a directory must go is found before anything is written.
+  for (const sub of new Set(planned.map((f) => dirname(f.path)).filter((d) => d !== '.'))) {
+    if ((await isDirectory(join(dir, sub))) === false) throw new ExitError(2, `${join(dir, sub)} is not a directory; nothing was written`);
+  }
   const created: string[] = [];
-  for (const f of await files(dir, !keptConfD)) {
+  for (const f of planned) {
     if (await writeNew(dir, f)) created.push(f.path);
     else process.stderr.write(`kept existing ${f.path}\n`);
   }

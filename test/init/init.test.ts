@@ -163,6 +163,13 @@ describe('gen-fw init', () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('is not a directory');
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    const blocked = join(base, 'blocked');
+    mkdirSync(blocked);
+    writeFileSync(join(blocked, 'conf.d'), 'not a directory');
+    const b = await runCli(['init', blocked], base);
+    expect(b.exitCode).toBe(2);
+    expect(b.stderr).toContain(`${join(blocked, 'conf.d')} is not a directory; nothing was written`);
+    expect(readdirSync(blocked)).toEqual(['conf.d']);
 
     // As root every directory is writable: nobody tries a directory it cannot write.
     const closed = publicTempDir('gen-fw-init-closed-');
