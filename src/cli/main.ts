@@ -98,6 +98,24 @@ function buildProgram(Program: typeof Command, setExit: (code: number) => void):
     setExit(await verifyCommand(file, { ...o, config: configOption(o.config) }, report));
   });
 
+  program
+    .command('init')
+    .description('start a project in DIR (default .): gen-fw.yaml, conf.d/ with an example, expectations.yaml, packer/; never overwrites a file')
+    .argument('[dir]', 'the project directory', '.')
+    .action(async (dir: string) => {
+      const { initCommand } = await import('./init-command.js');
+      setExit(await initCommand(dir, report));
+    });
+
+  program
+    .command('schema')
+    .description('write JSON Schemas of gen-fw.yaml, conf.d/*.yaml and expectations files, for editors')
+    .option('--out <dir>', 'where to write them', './schema')
+    .action(async (o: { out: string }) => {
+      const { schemaCommand } = await import('./schema-command.js');
+      setExit(await schemaCommand(o.out, report));
+    });
+
   addCheckOptions(
     program
       .command('check')
