@@ -6,6 +6,7 @@ import {
   ECHO_REQUEST_ACTIONS,
   FINAL_ACTIONS,
   METADATA_MODES,
+  MODES,
   POLICIES,
   PROTOS,
   SET_NAME_RE,
@@ -39,11 +40,11 @@ class NotPlain extends Error {}
 
 type Fields = Record<string, unknown>;
 
-export const RULE_KEYS = ['direction', 'proto', 'dport', 'sport', 'interface', 'source', 'destination', 'action', 'log', 'rate_limit', 'comment'] as const;
+export const RULE_KEYS = ['direction', 'proto', 'dport', 'sport', 'interface', 'source', 'destination', 'action', 'log', 'rate_limit', 'audit', 'comment'] as const;
 export const SERVICE_KEYS = ['description', 'rules'] as const;
 export const HOST_KEYS = [
   'install_dir', 'ipv6', 'policy', 'loopback', 'conntrack', 'icmp', 'deny', 'ssh', 'dns', 'ntp', 'dhcp', 'metadata',
-  'final', 'logging', 'docker', 'kubernetes', 'sets', 'persistence', 'drift_check', 'allow_no_ssh',
+  'final', 'mode', 'logging', 'docker', 'kubernetes', 'sets', 'persistence', 'drift_check', 'allow_no_ssh',
 ] as const;
 /** The keys of the mappings inside a host config and a rule, by where they sit. */
 export const NESTED_KEYS = {
@@ -112,6 +113,7 @@ export function fastValidateHost(data: unknown): HostConfig | undefined {
       dhcp: bool(f.dhcp, true),
       metadata: oneOf(f.metadata, METADATA_MODES, 'root-only'),
       final: oneOf(f.final, FINAL_ACTIONS, 'drop'),
+      mode: oneOf(f.mode, MODES, 'enforce'),
       logging: {
         dropped: bool(logging.dropped, true),
         prefix: logging.prefix === undefined ? 'FW-DROP: ' : parseLogPrefix(logging.prefix),
@@ -161,6 +163,7 @@ function rule(value: unknown): RuleConfig {
   out.action = oneOf(f.action, ACTIONS, 'accept');
   out.log = f.log === undefined ? false : typeof f.log === 'boolean' ? f.log : logSettings(f.log);
   optional(out, 'rate_limit', f.rate_limit, rateLimit);
+  out.audit = bool(f.audit, false);
   optional(out, 'comment', f.comment, parseComment);
   return out as unknown as RuleConfig;
 }
