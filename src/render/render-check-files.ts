@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { AUDIT_TARGET, DROP_TARGETS, SERVICE_CHAIN_RE, countedBaseRulesWords } from '../model/counters.js';
 import type { HostConfig } from '../validate/schema.js';
 import type { Template } from './handlebars.js';
 import type { OwnershipSettings } from './ownership-settings.js';
@@ -29,6 +30,10 @@ export function renderCheckFiles(
           what: 'the drift check (iptables-check)',
           textfileDir,
           textfileText: textfileDir || 'none: drift_check.textfile_dir is false',
+          counted: countedBaseRulesWords(),
+          dropTargets: DROP_TARGETS.join(' '),
+          auditChain: AUDIT_TARGET,
+          serviceChains: SERVICE_CHAIN_RE,
         }),
       },
     ],
