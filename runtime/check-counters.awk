@@ -5,8 +5,8 @@
 # a service rule in a service chain; what it does by its target: a drop (DROP, REJECT,
 # GFW-DROP, GFW-REJECT), an audit (GFW-AUDIT; or, in a service chain, no target at all and
 # no rate-limit bookkeeping: the counting rule of audit: true). A --update (over a rate
-# limit) makes the reason rate_limit. Sums go to the file `counters`, a line each:
-# "RULESET dropped|audited REASON SERVICE|- PACKETS", then "RULESET mode - - 1|0" (1: the
+# limit) makes the reason rate_limit. Sums go to the file `counters`, a line each, in the
+# order each first appears in the dump: "RULESET dropped|audited REASON SERVICE|- PACKETS", then "RULESET mode - - 1|0" (1: the
 # GFW-AUDIT chain of mode audit exists); nothing when no rule line had counters (a dump
 # saved without -c). Set with -v: counters (a file, or empty), ruleset, counted
 # ("NAME=REASON|..."), drop_targets ("DROP REJECT ..."), audit_chain, service_chains (an ERE).
@@ -46,7 +46,7 @@ function split_comment(line,   s, e, ch, i) {
   }
   rest = rest substr(s, i + 1)
 }
-function count_rule(c, line, pk,   w, n, i, t, upd, st, svc, reason, what) {
+function count_rule(c, line, pk,   w, n, i, t, upd, st, svc, reason, what, k) {
   if (index(line, "--comment") == 0) return
   split_comment(line)
   if (cm == "") return
@@ -71,11 +71,13 @@ function count_rule(c, line, pk,   w, n, i, t, upd, st, svc, reason, what) {
   else if (t == audit_chain) what = "audited"
   else if (t == "" && !st && svc != "-") what = "audited"
   else return
-  total[what " " reason " " svc] += pk
+  k = what " " reason " " svc
+  if (!(k in total)) order[++nkeys] = k
+  total[k] += pk
 }
-function count_end(   k) {
+function count_end(   i) {
   if (counters == "" || !with_counters) return
-  for (k in total) printf "%s %s %.0f\n", ruleset, k, total[k] > counters
+  for (i = 1; i <= nkeys; i++) printf "%s %s %.0f\n", ruleset, order[i], total[order[i]] > counters
   print ruleset " mode - - " (audit_mode ? 1 : 0) > counters
   close(counters)
 }

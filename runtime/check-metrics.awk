@@ -2,7 +2,7 @@
 # node_exporter textfile metrics from the results ("ruleset status size added removed
 # policies chains-added chains-removed legacy", or "ruleset error"); gen-fw check
 # --format prometheus writes the same lines.
-# Then, from the file `counters` (the lines of check-counters.awk, sorted), the packets the
+# Then, from the file `counters` (the lines of check-counters.awk, IPv4 first), the packets the
 # rules of gen-fw dropped and audited, summed by ruleset, reason and service, and whether the
 # ruleset is in mode audit.
 # Set with -v: now (Unix time), counters (a file).

@@ -47,8 +47,8 @@ compare() { # ruleset label saved-normalised live-normalised legacy size
 
 write_metrics() {
   [ -n "$textfile_dir" ] && [ -d "$textfile_dir" ] || return 0
-  # The packet counters of each family read (check-counters.awk), in one order.
-  cat "$work"/v4.counters "$work"/v6.counters 2>/dev/null | sort > "$work/counters" || :
+  # The packet counters of each family read (check-counters.awk).
+  cat "$work"/v4.counters "$work"/v6.counters > "$work/counters" 2>/dev/null || :
   if tmp=$(mktemp "$textfile_dir/.iptables-check.XXXXXX" 2>/dev/null) &&
     awk -v now="$(date +%s)" -v counters="$work/counters" "$GFW_METRICS_AWK" "$work/results" > "$tmp" &&
     chmod 0644 "$tmp" && mv -f "$tmp" "$textfile_dir/$GFW_METRICS"; then
