@@ -2,7 +2,10 @@
 # node_exporter textfile metrics from the results ("ruleset status size added removed
 # policies chains-added chains-removed legacy", or "ruleset error"); gen-fw check
 # --format prometheus writes the same lines.
-# Set with -v: now (Unix time).
+# Then, from the file `counters` (the lines of check-counters.awk, IPv4 first), the packets the
+# rules of gen-fw dropped and audited, summed by ruleset, reason and service, and whether the
+# ruleset is in mode audit.
+# Set with -v: now (Unix time), counters (a file).
 function gauge(name, help, col, families,   i, any) {
   for (i = 1; i <= n; i++) if (st[i] != "error" && !(families && rs[i] == "ipsets")) any = 1
   if (!any) return
@@ -12,6 +15,24 @@ function gauge(name, help, col, families,   i, any) {
     if (st[i] == "error" || (families && rs[i] == "ipsets")) continue
     print name "{ruleset=\"" rs[i] "\"} " (col == 0 ? (st[i] == "drift" ? 1 : 0) : v[i, col])
   }
+}
+function counter(name, help, kind, type,   i, any) {
+  for (i = 1; i <= nk; i++) if (ck[i] == kind) any = 1
+  if (!any) return
+  print "# HELP " name " " help
+  print "# TYPE " name " " type
+  for (i = 1; i <= nk; i++) if (ck[i] == kind) print name cl[i] " " cv[i]
+}
+function read_counters(   line, f) {
+  if (counters == "") return
+  while ((getline line < counters) > 0) {
+    split(line, f, " ")
+    nk++
+    ck[nk] = f[2]
+    cv[nk] = f[5]
+    cl[nk] = "{ruleset=\"" f[1] "\"" (f[2] == "mode" ? "" : ",reason=\"" f[3] "\"" (f[4] == "-" ? "" : ",service=\"" f[4] "\"")) "}"
+  }
+  close(counters)
 }
 { n++; rs[n] = $1; st[n] = $2; if ($2 == "error") failed = 1; for (i = 3; i <= NF; i++) v[n, i] = $i }
 END {
@@ -28,4 +49,8 @@ END {
   gauge("gen_fw_drift_chains_added", "Chains (ipsets: sets) live but not saved.", 7)
   gauge("gen_fw_drift_chains_removed", "Chains (ipsets: sets) saved but not live.", 8)
   gauge("gen_fw_drift_legacy_tables", "1 if iptables-nft reported iptables-legacy tables, whose rules are not checked.", 9, 1)
+  read_counters()
+  counter("gen_fw_dropped_packets_total", "Packets the rules of gen-fw dropped or rejected since they were loaded, by reason.", "dropped", "counter")
+  counter("gen_fw_audited_packets_total", "Packets the rules of gen-fw would have dropped or rejected, logged and let pass instead (mode audit, audit: true), by reason.", "audited", "counter")
+  counter("gen_fw_audit_mode", "1 if the live ruleset is in mode audit (drops nothing), 0 if in enforce.", "mode", "gauge")
 }

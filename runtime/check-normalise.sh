@@ -3,8 +3,12 @@
 
 tab='	'
 
-normalise() { # name file|- meta > keyed lines, in the order they came
+# With a counters file (and the ruleset's name), the live state's packet counters of
+# gen-fw's drop, reject and audit rules are summed there (check-counters.awk).
+normalise() { # name file|- meta [counters ruleset] > keyed lines, in the order they came
   awk -v ignore="$GFW_IGNORE" -v owned="$GFW_OWNED" -v ifaces="$GFW_IGNORE_IFACES" -v builtins="$GFW_BUILTIN_CHAINS" -v drules="$GFW_IGNORE_RULES" \
+    -v counted="$GFW_COUNTED" -v drop_targets="$GFW_DROP_TARGETS" -v audit_chain="$GFW_AUDIT_CHAIN" \
+    -v service_chains="$GFW_SERVICE_CHAINS" -v counters="${4:-}" -v ruleset="${5:-}" \
     -v name="$1" -v meta="$3" \
     "$GFW_NORMALISE_AWK" "$2"
 }

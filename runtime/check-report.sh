@@ -54,6 +54,8 @@ compare() { # ruleset label saved-normalised live-normalised legacy size
 # steps). Refused, or failing, it is a warning: the verdict and its exit code stand.
 write_metrics() { # < results
   [ -n "$textfile_dir" ] && [ -d "$textfile_dir" ] || return 0
+  # The packet counters of each family read (check-counters.awk).
+  cat "$work"/v4.counters "$work"/v6.counters > "$work/counters" 2>/dev/null || :
   if ! metrics_why=$(textfile_write "$textfile_dir" 2>&1); then
     say "warning: metrics not written: ${metrics_why:-could not write $textfile_dir/$GFW_METRICS}"
   fi
@@ -73,7 +75,7 @@ textfile_write() ( # dir < results
     *) echo "cannot read the mode of $1"; exit 1 ;;
   esac
   tmp=$(mktemp ./.iptables-check.XXXXXX 2>/dev/null) || { echo "cannot create a file in $1"; exit 1; }
-  if awk -v now="$(date +%s)" "$GFW_METRICS_AWK" > "$tmp" &&
+  if awk -v now="$(date +%s)" -v counters="$work/counters" "$GFW_METRICS_AWK" > "$tmp" &&
     [ -f "$tmp" ] && [ ! -L "$tmp" ] && [ -O "$tmp" ] && chmod 0644 "$tmp" &&
     mv -fT -- "$tmp" "$GFW_METRICS"; then
     exit 0

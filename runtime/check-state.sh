@@ -31,10 +31,11 @@ read_family() { # 4|6 saved live-file|"" command
     echo 0 > "$p.rc"
     : > "$p.err"
     nrc=0
-    normalise "$3" "$3" "$p.meta" > "$p.n" 2> "$p.nerr" || nrc=$?
+    normalise "$3" "$3" "$p.meta" "$p.counters" "ipv$1" > "$p.n" 2> "$p.nerr" || nrc=$?
   else
     nrc=0
-    { rc=0; "$4" 2> "$p.err" || rc=$?; echo "$rc" > "$p.rc"; } | normalise "$4" - "$p.meta" > "$p.n" 2> "$p.nerr" || nrc=$?
+    # -c: the packet counters, for the metrics (the normalised state has none).
+    { rc=0; "$4" -c 2> "$p.err" || rc=$?; echo "$rc" > "$p.rc"; } | normalise "$4" - "$p.meta" "$p.counters" "ipv$1" > "$p.n" 2> "$p.nerr" || nrc=$?
   fi
   echo "$nrc" > "$p.nrc"
   wait

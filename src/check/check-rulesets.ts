@@ -1,4 +1,5 @@
 import { SAVED_STATE_MARK } from '../model/chains.js';
+import { DropCounter, type DropCounts } from './count-drops.js';
 import { countMembers, diffIpsets } from './diff-ipsets.js';
 import { diffDumps, tallyChanges } from './diff-dumps.js';
 import { countRules, normaliseDump, type ChainFilter } from './normalise-dump.js';
@@ -98,8 +99,9 @@ async function readLiveRules(
   source: StateSource | StartedState,
   filter: ChainFilter,
   matcher: DumpMatcher,
-): Promise<{ error: { code: 2 | 3; message: string } } | { state: StateRead; finish: () => Dump | DumpError | 'same' }> {
+): Promise<{ error: { code: 2 | 3; message: string } } | { state: StateRead; finish: () => Dump | DumpError | 'same'; drops?: DropCounts }> {
   let reader: DumpReader | undefined;
+  const counter = new DropCounter();
   let failure: unknown;
   const parse = (text: string) => {
     if (failure !== undefined) return;
@@ -110,6 +112,7 @@ async function readLiveRules(
     }
   };
   const state = await readState(source, (piece) => {
+    counter.push(piece);
     if (reader) return parse(piece);
     matcher.push(piece);
     if (!matcher.matching) parse(matcher.text());
@@ -117,6 +120,7 @@ async function readLiveRules(
   if ('error' in state) return { error: state.error };
   return {
     state,
+    drops: counter.end(),
     finish: () => {
       if (!reader && matcher.end()) return 'same';
       if (!reader) parse(matcher.text());
@@ -138,6 +142,8 @@ async function readSets(source: StateSource | StartedState): Promise<SideOutcome
 interface BothSides {
   saved: SideOutcome;
   live: SideOutcome;
+  /** The live dump's drop and audit counters, when it had counters. */
+  drops?: DropCounts;
   /** The live dump read line for line as the saved one: in sync without a comparison. */
   same: boolean;
   /** iptables-nft's legacy warning was in the live dump (known without parsing it when `same`). */
@@ -160,13 +166,14 @@ async function readBoth(spec: RulesetSpec, filter: ChainFilter): Promise<BothSid
   if ('error' in live) return { saved: savedSide, live, same: false, liveLegacy: false };
   // The matcher has the saved side's lines only when that parsed; without them the live side is parsed.
   const parsed = live.finish();
+  const drops = parsed instanceof DumpError ? undefined : live.drops;
   // The same lines as the saved dump: it parses as the saved one did.
   if (parsed === 'same') {
     // Only a saved side that parsed gave the matcher its lines (see readRules).
     if ('error' in saved || saved.parsed instanceof DumpError) throw new Error('readBoth: matched against a saved side that did not parse');
-    return { saved: savedSide, live: { state: live.state, parsed: rules(saved.parsed) }, same: true, liveLegacy: matcher.legacyTables };
+    return { saved: savedSide, live: { state: live.state, parsed: rules(saved.parsed) }, same: true, liveLegacy: matcher.legacyTables, drops };
   }
-  return { saved: savedSide, live: { state: live.state, parsed: rules(parsed) }, same: false, liveLegacy: false };
+  return { saved: savedSide, live: { state: live.state, parsed: rules(parsed) }, same: false, liveLegacy: false, drops };
 }
 
 /**
@@ -181,8 +188,9 @@ function unmarkedSaved(spec: RulesetSpec, saved: Parsed): string | undefined {
 }
 
 export async function checkRuleset(spec: RulesetSpec, filter: ChainFilter): Promise<RulesetResult> {
-  const result = emptyResult(spec);
-  const { saved, live, same, liveLegacy } = await readBoth(spec, filter);
+  const { saved, live, same, liveLegacy, drops } = await readBoth(spec, filter);
+  // The live side's counters, as iptables-check has them: whenever there is a saved side to read.
+  const result = { ...emptyResult(spec), ...(drops && !('error' in saved) ? { drops } : {}) };
   // Errors in the order a reader would meet them: reading the saved side, the live side, then their contents.
   if ('error' in saved) return { ...result, status: 'error', error: saved.error };
   if ('error' in live) return { ...result, status: 'error', error: live.error };

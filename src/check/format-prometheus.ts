@@ -51,5 +51,42 @@ export function formatPrometheus(report: CheckReport): string[] {
     const rs = g.families ? ok.filter((r) => r.ruleset !== 'ipsets') : ok;
     gauge(lines, g.name, g.help, rs.map((r) => `${g.name}{ruleset="${r.ruleset}"} ${g.value(r)}`));
   }
+  dropMetrics(lines, report.results);
   return lines;
+}
+
+/**
+ * The packet counters of gen-fw's drop and audit rules (when the live dump had them), in the
+ * order iptables-check writes them (runtime/check-metrics.awk): by ruleset, each sum where it
+ * first appeared in the dump.
+ */
+function dropMetrics(lines: string[], results: readonly RulesetResult[]): void {
+  const rows: string[] = [];
+  for (const r of results) {
+    if (!r.drops) continue;
+    for (const c of r.drops.counts) rows.push(`${r.ruleset} ${c.kind} ${c.reason} ${c.service ?? '-'} ${c.packets}`);
+    rows.push(`${r.ruleset} mode - - ${r.drops.auditMode ? 1 : 0}`);
+  }
+  const samples = (kind: string, name: string) =>
+    rows
+      .map((row) => row.split(' '))
+      .filter((f) => f[1] === kind)
+      .map(([ruleset, , reason, service, packets]) => {
+        const labels = kind === 'mode' ? '' : `,reason="${reason}"${service === '-' ? '' : `,service="${service}"`}`;
+        return `${name}{ruleset="${ruleset}"${labels}} ${packets}`;
+      });
+  counter(lines, 'gen_fw_dropped_packets_total', 'Packets the rules of gen-fw dropped or rejected since they were loaded, by reason.', 'counter', samples('dropped', 'gen_fw_dropped_packets_total'));
+  counter(
+    lines,
+    'gen_fw_audited_packets_total',
+    'Packets the rules of gen-fw would have dropped or rejected, logged and let pass instead (mode audit, audit: true), by reason.',
+    'counter',
+    samples('audited', 'gen_fw_audited_packets_total'),
+  );
+  counter(lines, 'gen_fw_audit_mode', '1 if the live ruleset is in mode audit (drops nothing), 0 if in enforce.', 'gauge', samples('mode', 'gen_fw_audit_mode'));
+}
+
+function counter(lines: string[], name: string, help: string, type: 'counter' | 'gauge', samples: string[]): void {
+  if (!samples.length) return;
+  lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples);
 }

@@ -60,8 +60,9 @@ function planFilter(chainGlobs: readonly string[], ifaceGlobs: readonly string[]
   });
 }
 
+/** -c: the packet counters, for the metrics (the comparison leaves them out). */
 function saveCommand(ruleset: 'ipv4' | 'ipv6'): { command: string; args: string[] } {
-  return { command: ruleset === 'ipv4' ? 'iptables-save' : 'ip6tables-save', args: [] };
+  return { command: ruleset === 'ipv4' ? 'iptables-save' : 'ip6tables-save', args: ['-c'] };
 }
 
 /**

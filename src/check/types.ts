@@ -1,3 +1,5 @@
+import type { DropCounts } from './count-drops.js';
+
 /** The drift check's model: a dump as tables → chains (policy) → rules, and what differs. */
 
 /** One chain: its policy (`-` for a user chain) and its rules, in order, as `-A CHAIN ...` lines. */
@@ -56,6 +58,8 @@ export interface RulesetResult {
   findings: string[];
   /** When status is `error`: 2 cannot check (input), 3 environment. */
   error?: { code: 2 | 3; message: string };
+  /** The packet counters of gen-fw's drop and audit rules, when the live dump had counters (iptables-save -c). */
+  drops?: DropCounts;
 }
 
 export interface CheckReport {

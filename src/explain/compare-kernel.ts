@@ -87,7 +87,7 @@ export function compareKernel(table: FamilyTable, model: Explanation, seen: Kern
     const kind = t.position === 0 ? table.chains.get(t.chain)?.policy : targetOf(t.args).kind;
     verdict = kind === 'ACCEPT' ? 'accept' : kind === 'REJECT' ? 'reject' : 'drop';
   }
-  const verdictChains = new Set<string>([CHAIN.drop, CHAIN.reject]);
+  const verdictChains = new Set<string>([CHAIN.drop, CHAIN.reject, CHAIN.audit]);
   const decided =
     kernel.find((s) => !verdictChains.has(s.chain) && (s.position === 0 || ['ACCEPT', 'DROP', 'REJECT'].includes(targetOf(s.args).kind) || verdictChains.has(targetOf(s.args).chain ?? ''))) ??
     terminal[0];

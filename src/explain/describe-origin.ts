@@ -17,7 +17,7 @@ export function describeOrigin(step: Step, verdict: Verdict, locate: RuleLocator
     case 'base': {
       let name = o.name;
       if (name === '') return `the ${step.chain} chain`;
-      if (name === 'final') name = `final ${verdict}`;
+      if (name === 'final') name = step.args.includes(CHAIN.audit) ? 'final (mode audit)' : `final ${verdict}`;
       else if (step.chain === CHAIN.output && BOTH_WAYS.has(name)) name = `${name} out`;
       return `base rule "${name}"`;
     }

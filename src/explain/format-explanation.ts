@@ -12,6 +12,7 @@ function stepLine(s: Step, e: Explanation, locate: RuleLocator): string {
 }
 
 function verdictText(e: Explanation): string {
+  if (e.audit) return `${e.verdict} (audit: mode audit logs it and lets it pass; enforce would drop or reject it)`;
   return e.limit ? `${e.verdict} (accepted until ${e.limit.hits} new connections per ${e.limit.seconds}s from one source)` : e.verdict;
 }
 
@@ -39,6 +40,7 @@ export function explanationJson(e: Explanation, locate: RuleLocator, kernel?: Ke
     verdict: e.verdict,
     decided: stepJson(e.decided, e, locate),
     ...(e.limit ? { rate_limit: { hits: e.limit.hits, seconds: e.limit.seconds } } : {}),
+    ...(e.audit ? { reason: 'audit' } : {}),
     steps: e.steps.map((s) => stepJson(s, e, locate)),
     ...(kernel
       ? {

@@ -1,4 +1,4 @@
-import { CHAIN } from '../model/chains.js';
+import { CHAIN, RULE_AUDIT_SUFFIX } from '../model/chains.js';
 import type { ChainRule, FamilyTable, Origin } from './assemble-chains.js';
 import { matchRule, targetOf } from './match-rule.js';
 import type { Packet } from './packet.js';
@@ -26,10 +26,18 @@ export interface Explanation {
   decided: Step;
   /** A rate limit on the way that a first connection is under: "accepted until N per S". */
   limit?: { hits: number; seconds: number };
+  /** Accepted by mode audit (GFW-AUDIT): enforce mode would have dropped or rejected it. */
+  audit?: true;
 }
 
 /** Our shared log-and-drop and reject chains: the rule that jumped there decided. */
-const VERDICT_CHAINS = new Set<string>([CHAIN.drop, CHAIN.reject]);
+const VERDICT_CHAINS = new Set<string>([CHAIN.drop, CHAIN.reject, CHAIN.audit]);
+
+/** A rule's `audit: true` (its counting rule, its LOG): no verdict, the packet goes on. */
+function isAuditLog(args: readonly string[]): boolean {
+  const i = args.indexOf('--log-prefix');
+  return i >= 0 && (args[i + 1] ?? '').endsWith(RULE_AUDIT_SUFFIX);
+}
 
 const HOOK = { in: 'INPUT', out: 'OUTPUT', forward: 'FORWARD', docker: 'FORWARD', 'docker-out': 'FORWARD' } as const;
 
@@ -58,10 +66,10 @@ export function walkPacket(table: FamilyTable, packet: Packet): Explanation {
       const t = targetOf(r.args);
       switch (t.kind) {
         case 'none':
-          step(name, i, r, 'matches, goes on (records the source for a rate limit)');
+          step(name, i, r, r.args.includes('--set') ? 'matches, goes on (records the source for a rate limit)' : 'audit: counts what it would drop, goes on');
           continue;
         case 'LOG':
-          step(name, i, r, 'logs, goes on');
+          step(name, i, r, isAuditLog(r.args) ? 'audit: logs what it would drop, goes on' : 'logs, goes on');
           continue;
         case 'ACCEPT':
           step(name, i, r, 'ACCEPT');
@@ -110,5 +118,6 @@ export function walkPacket(table: FamilyTable, packet: Packet): Explanation {
   if (!('verdict' in outcome)) throw new Error('explain: a built-in chain returned without a verdict');
   const decided = [...steps].reverse().find((s) => !VERDICT_CHAINS.has(s.chain) && !s.underLimit && s.origin.kind !== 'end') ?? steps[steps.length - 1]!;
   const limit = outcome.verdict === 'accept' ? steps.find((s) => s.underLimit)?.underLimit : undefined;
-  return { packet, verdict: outcome.verdict, steps, decided, limit };
+  const audit = outcome.verdict === 'accept' && steps[steps.length - 1]?.chain === CHAIN.audit;
+  return { packet, verdict: outcome.verdict, steps, decided, limit, ...(audit ? { audit: true as const } : {}) };
 }

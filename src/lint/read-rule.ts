@@ -26,6 +26,8 @@ const VERDICTS: Record<string, Verdict> = {
   'GFW-DROP': 'drop',
   REJECT: 'reject',
   'GFW-REJECT': 'reject',
+  // mode: audit: logs, then accepts
+  'GFW-AUDIT': 'accept',
   RETURN: 'return',
 };
 

@@ -8,6 +8,8 @@ export const CHAIN = {
   forwardRules: 'GFW-FORWARD-RULES',
   drop: 'GFW-DROP',
   reject: 'GFW-REJECT',
+  /** mode: audit — log (FW-AUDIT: ) and accept what enforce would drop or reject. */
+  audit: 'GFW-AUDIT',
   dockerUser: 'DOCKER-USER',
   dockerRules: 'GFW-DOCKER-RULES',
   /** direction: docker-out rules: connections containers start, jumped to from DOCKER-USER. */
@@ -40,3 +42,14 @@ export function dispatchChain(proto: 'tcp' | 'udp', span?: { from: number; to: n
 export const OWNED_PREFIX = 'GFW-';
 
 export const METADATA = { 4: '169.254.169.254', 6: 'fd00:ec2::254' } as const;
+
+/** The log prefix of mode: audit (GFW-AUDIT), and of a rule's `audit: true` after its service's name. */
+export const AUDIT_PREFIX = 'FW-AUDIT: ';
+export const RULE_AUDIT_SUFFIX = ' audit: ';
+/** The kernel's limit on a LOG prefix, in bytes. */
+const LOG_PREFIX_BYTES = 29;
+
+/** `<service> audit: `, the service's name cut to fit the kernel's 29 bytes. */
+export function ruleAuditPrefix(service: string): string {
+  return service.slice(0, LOG_PREFIX_BYTES - RULE_AUDIT_SUFFIX.length) + RULE_AUDIT_SUFFIX;
+}

@@ -1,6 +1,6 @@
 import type { HostConfig } from '../validate/schema.js';
 import type { AddressSpec, Family } from '../validate/values.js';
-import { CHAIN, METADATA } from './chains.js';
+import { AUDIT_PREFIX, CHAIN, METADATA } from './chains.js';
 import { compileRule, ruleFamilies, type RuleSpec, type SetRegistry } from './compile-rule.js';
 import { dropTarget } from './compile-service.js';
 import type { BaseRuleset, ChainRef, IptRule, Jump, Policy, Section } from './types.js';
@@ -76,10 +76,15 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
   // With ipv6: false, ip6tables still gets the policies and loopback: IPv6 off means IPv6 closed.
   const policyFamilies: Family[] = [4, 6];
   const policies: Policy[] = [];
+  // mode: audit drops nothing, so no policy drops either (docs/decisions.md): GFW-INPUT and
+  // GFW-OUTPUT end in the audit (log, accept); FORWARD, which Docker and Kubernetes append to
+  // after us, has no final rule to end in.
+  const audit = host.mode === 'audit';
+  const policy = (p: 'accept' | 'drop'): Policy['policy'] => (p === 'drop' && !audit ? 'DROP' : 'ACCEPT');
   for (const family of policyFamilies) {
-    policies.push({ family, chain: 'INPUT', policy: host.policy.input === 'drop' ? 'DROP' : 'ACCEPT' });
-    policies.push({ family, chain: 'FORWARD', policy: host.policy.forward === 'drop' ? 'DROP' : 'ACCEPT' });
-    policies.push({ family, chain: 'OUTPUT', policy: host.policy.output === 'drop' ? 'DROP' : 'ACCEPT' });
+    policies.push({ family, chain: 'INPUT', policy: policy(host.policy.input) });
+    policies.push({ family, chain: 'FORWARD', policy: policy(host.policy.forward) });
+    policies.push({ family, chain: 'OUTPUT', policy: policy(host.policy.output) });
   }
 
   const chains: ChainRef[] = [];
@@ -87,8 +92,9 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
   for (const family of policyFamilies) {
     const docker = host.docker.enabled && (family === 4 || host.ipv6);
     const names: string[] = [CHAIN.input, CHAIN.inputRules, CHAIN.output, CHAIN.outputRules, CHAIN.forward, CHAIN.forwardRules];
-    if (host.logging.dropped) names.push(CHAIN.drop);
-    if (host.final === 'reject') names.push(CHAIN.reject);
+    if (audit) names.push(CHAIN.audit);
+    else if (host.logging.dropped) names.push(CHAIN.drop);
+    if (host.final === 'reject' && !audit) names.push(CHAIN.reject);
     if (docker) names.push(CHAIN.dockerUser, CHAIN.dockerRules, CHAIN.dockerOut);
     for (const name of names) chains.push({ family, table: 'filter', name });
     jumps.push({ family, table: 'filter', from: 'INPUT', to: CHAIN.input });
@@ -100,17 +106,23 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
   }
 
   const b = new Builder(host, sets);
+  const invalidTarget = audit ? ['-j', CHAIN.audit] : ['-j', 'DROP'];
   const lo: Family[] = [4, 6];
   const all: Family[] = families;
   const v6: Family[] = host.ipv6 ? [6] : [];
 
-  // --- the shared drop and reject chains
-  if (host.logging.dropped) {
+  // --- the shared drop and reject chains; in mode: audit, the one that logs and accepts instead
+  if (audit) {
+    const log = ['-m', 'limit', '--limit', host.logging.limit, '-j', 'LOG', '--log-prefix', AUDIT_PREFIX, '--log-level', String(host.logging.level)];
+    const title = `${CHAIN.audit}: mode audit: log (at most ${host.logging.limit}) what enforce would drop or reject, then accept`;
+    b.add(title, lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.audit, args: log })));
+    b.add(title, lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.audit, args: ACCEPT })));
+  } else if (host.logging.dropped) {
     const log = ['-m', 'limit', '--limit', host.logging.limit, '-j', 'LOG', '--log-prefix', host.logging.prefix, '--log-level', String(host.logging.level)];
     b.add(`${CHAIN.drop}: log (at most ${host.logging.limit}), then drop`, lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.drop, args: log })));
     b.add(`${CHAIN.drop}: log (at most ${host.logging.limit}), then drop`, lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.drop, args: ['-j', 'DROP'] })));
   }
-  if (host.final === 'reject') {
+  if (host.final === 'reject' && !audit) {
     const title = `${CHAIN.reject}: ${host.logging.dropped ? 'log, then ' : ''}refuse (TCP reset, ICMP port unreachable)`;
     for (const family of lo) {
       const rules: IptRule[] = [];
@@ -142,7 +154,7 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
       b.raw('INPUT: ICMPv6 that IPv6 cannot live without (RFC 4890); conntrack never admits ND', CHAIN.input, v6, ['-p', 'ipv6-icmp', '--icmpv6-type', t.type, ...(t.extra ?? []), ...ACCEPT], `icmpv6 ${t.note}`);
     }
   }
-  if (host.conntrack.invalid) b.raw('INPUT: packets conntrack finds invalid', CHAIN.input, all, ['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'], 'invalid');
+  if (host.conntrack.invalid) b.raw('INPUT: packets conntrack finds invalid', CHAIN.input, all, ['-m', 'conntrack', '--ctstate', 'INVALID', ...invalidTarget], 'invalid');
   if (host.ssh) {
     const ssh = host.ssh;
     b.rule(`INPUT: SSH on ${ssh.port.from}${ssh.rate_limit ? `, at most ${ssh.rate_limit.hits} new connections per source per ${ssh.rate_limit.seconds}s` : ''}`, {
@@ -166,8 +178,9 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
   }
   b.raw('INPUT: the services (iptables_conf.d)', CHAIN.input, lo, ['-j', CHAIN.inputRules], 'services');
   if (host.policy.input === 'drop') {
-    const final = host.final === 'reject' ? ['-j', CHAIN.reject] : dropTarget(host);
-    b.raw(`INPUT: everything else is ${host.final === 'reject' ? 'refused' : 'dropped'}${host.logging.dropped ? ' and logged' : ''}`, CHAIN.input, lo, final, 'final');
+    const final = host.final === 'reject' && !audit ? ['-j', CHAIN.reject] : dropTarget(host);
+    const what = audit ? `logged and accepted (mode audit: enforce would ${host.final} it)` : `${host.final === 'reject' ? 'refused' : 'dropped'}${host.logging.dropped ? ' and logged' : ''}`;
+    b.raw(`INPUT: everything else is ${what}`, CHAIN.input, lo, final, 'final');
   }
 
   // --- OUTPUT
@@ -178,7 +191,7 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
       b.raw('OUTPUT: ICMPv6 that IPv6 cannot live without (RFC 4890)', CHAIN.output, v6, ['-p', 'ipv6-icmp', '--icmpv6-type', t.type, ...(t.extra ?? []), ...ACCEPT], 'icmpv6');
     }
   }
-  if (host.conntrack.invalid) b.raw('OUTPUT: packets conntrack finds invalid', CHAIN.output, all, ['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'], 'invalid');
+  if (host.conntrack.invalid) b.raw('OUTPUT: packets conntrack finds invalid', CHAIN.output, all, ['-m', 'conntrack', '--ctstate', 'INVALID', ...invalidTarget], 'invalid');
   for (const family of all) {
     const addr = METADATA[family];
     const title = `OUTPUT: cloud metadata service (${host.metadata})`;
@@ -205,7 +218,8 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
   }
   b.raw('OUTPUT: the services (iptables_conf.d)', CHAIN.output, lo, ['-j', CHAIN.outputRules], 'services');
   if (host.policy.output === 'drop') {
-    b.raw(`OUTPUT: everything else is dropped${host.logging.dropped ? ' and logged' : ''}`, CHAIN.output, lo, dropTarget(host), 'final');
+    const what = audit ? 'logged and accepted (mode audit: enforce would drop it)' : `dropped${host.logging.dropped ? ' and logged' : ''}`;
+    b.raw(`OUTPUT: everything else is ${what}`, CHAIN.output, lo, dropTarget(host), 'final');
   }
 
   // --- FORWARD: no final rule here: Docker and Kubernetes append theirs after ours; the policy decides.

@@ -32,6 +32,11 @@ export interface RuleSpec {
   originalDport?: boolean;
   target: string[];
   log?: LogSpec;
+  /**
+   * `audit: true`: no verdict. A rule with no target counts the packets (iptables-check reads
+   * its counter), then a LOG with the limit; the packet goes on to the next rule.
+   */
+  audit?: LogSpec;
   rateLimit?: { hits: number; seconds: number; name: string; overTarget: string[] };
   comment: string;
 }
@@ -186,6 +191,11 @@ export function compileRule(spec: RuleSpec, families: Family[], sets: SetRegistr
         const recent = ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'recent', '--name', rl.name];
         push([...m, ...recent, '--set', ...comment]);
         push([...m, ...recent, '--update', '--seconds', String(rl.seconds), '--hitcount', String(rl.hits + 1), ...comment, ...rl.overTarget]);
+      }
+      if (spec.audit) {
+        push([...m, ...comment]);
+        push([...m, ...comment, '-m', 'limit', '--limit', spec.audit.limit, '-j', 'LOG', '--log-prefix', spec.audit.prefix, '--log-level', String(spec.audit.level)]);
+        continue;
       }
       push([...m, ...comment, ...spec.target]);
     }

@@ -1,6 +1,6 @@
 import type { HostConfig } from '../validate/schema.js';
 import type { Service } from '../validate/validate-config.js';
-import { CHAIN, serviceInputChain } from './chains.js';
+import { CHAIN, ruleAuditPrefix, serviceInputChain } from './chains.js';
 import { inboundChains } from './compile-inbound.js';
 import { actionTarget, compileRule, ruleFamilies, type RuleSpec, type SetRegistry } from './compile-rule.js';
 import type { FragmentModel, Section } from './types.js';
@@ -23,13 +23,23 @@ function dockerOutBridges(rule: Service['rules'][number], host: HostConfig): str
   return rule.interface ? [rule.interface] : [...host.docker.bridge];
 }
 
-/** What an over-the-limit or dropped packet gets: the shared log-and-drop chain when logging is on. */
+/**
+ * What an over-the-limit or dropped packet gets: the shared log-and-drop chain when logging
+ * is on; in mode: audit, the chain that logs it and accepts it instead.
+ */
 export function dropTarget(host: HostConfig): string[] {
+  if (host.mode === 'audit') return ['-j', CHAIN.audit];
   return host.logging.dropped ? ['-j', CHAIN.drop] : ['-j', 'DROP'];
 }
 
+/** A rule's action as a target; in mode: audit a drop or reject is logged and accepted (GFW-AUDIT). */
+function ruleTarget(rule: Service['rules'][number], host: HostConfig): string[] {
+  if (host.mode === 'audit' && rule.action !== 'accept') return ['-j', CHAIN.audit];
+  return actionTarget(rule.action, rule.proto);
+}
+
 function describe(rule: Service['rules'][number]): string {
-  const parts: string[] = [rule.action, rule.direction];
+  const parts: string[] = [rule.audit ? `audit ${rule.action}` : rule.action, rule.direction];
   if (rule.proto !== 'all') parts.push(rule.proto);
   if (rule.dport) parts.push(`dport ${rule.dport.map((p) => (p.from === p.to ? p.from : `${p.from}:${p.to}`)).join(',')}`);
   if (rule.sport) parts.push(`sport ${rule.sport.map((p) => (p.from === p.to ? p.from : `${p.from}:${p.to}`)).join(',')}`);
@@ -68,8 +78,9 @@ export function compileService(service: Service, host: HostConfig, sets: SetRegi
       source: rule.source,
       destination: rule.destination,
       extra: ownerMatch(rule),
-      target: actionTarget(rule.action, rule.proto),
+      target: ruleTarget(rule, host),
       log: rule.log ? logSpec(rule.log, service.name, host) : undefined,
+      audit: rule.audit ? { prefix: ruleAuditPrefix(service.name), limit: host.logging.limit, level: host.logging.level } : undefined,
       rateLimit: rule.rate_limit
         ? { ...rule.rate_limit, name: `gfw-${service.name}-${i}`, overTarget: dropTarget(host) }
         : undefined,

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { SAVED_STATE_MARK } from '../model/chains.js';
+import { AUDIT_TARGET, DROP_TARGETS, SERVICE_CHAIN_RE, countedBaseRulesWords } from '../model/counters.js';
 import type { HostConfig } from '../validate/schema.js';
 import type { Template } from './handlebars.js';
 import type { OwnershipSettings } from './ownership-settings.js';
@@ -31,6 +32,10 @@ export function renderCheckFiles(
           textfileDir,
           markChain: `${SAVED_STATE_MARK.table}:${SAVED_STATE_MARK.chain}`,
           textfileText: textfileDir || 'none: drift_check.textfile_dir is false',
+          counted: countedBaseRulesWords(),
+          dropTargets: DROP_TARGETS.join(' '),
+          auditChain: AUDIT_TARGET,
+          serviceChains: SERVICE_CHAIN_RE,
         }),
       },
     ],

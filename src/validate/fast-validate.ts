@@ -6,6 +6,7 @@ import {
   ECHO_REQUEST_ACTIONS,
   FINAL_ACTIONS,
   METADATA_MODES,
+  MODES,
   POLICIES,
   PROTOS,
   SET_NAME_RE,
@@ -40,11 +41,11 @@ class NotPlain extends Error {}
 
 type Fields = Record<string, unknown>;
 
-export const RULE_KEYS = ['direction', 'proto', 'dport', 'sport', 'interface', 'source', 'destination', 'action', 'log', 'rate_limit', 'user', 'group', 'comment'] as const;
+export const RULE_KEYS = ['direction', 'proto', 'dport', 'sport', 'interface', 'source', 'destination', 'action', 'log', 'rate_limit', 'user', 'group', 'audit', 'comment'] as const;
 export const SERVICE_KEYS = ['description', 'rules'] as const;
 export const HOST_KEYS = [
   'install_dir', 'ipv6', 'policy', 'loopback', 'conntrack', 'icmp', 'deny', 'ssh', 'dns', 'ntp', 'dhcp', 'metadata',
-  'final', 'logging', 'docker', 'kubernetes', 'sets', 'persistence', 'drift_check', 'allow_no_ssh',
+  'final', 'mode', 'logging', 'docker', 'kubernetes', 'sets', 'persistence', 'drift_check', 'allow_no_ssh',
 ] as const;
 /** The keys of the mappings inside a host config and a rule, by where they sit. */
 export const NESTED_KEYS = {
@@ -113,6 +114,7 @@ export function fastValidateHost(data: unknown): HostConfig | undefined {
       dhcp: bool(f.dhcp, true),
       metadata: oneOf(f.metadata, METADATA_MODES, 'root-only'),
       final: oneOf(f.final, FINAL_ACTIONS, 'drop'),
+      mode: oneOf(f.mode, MODES, 'enforce'),
       logging: {
         dropped: bool(logging.dropped, true),
         prefix: logging.prefix === undefined ? 'FW-DROP: ' : parseLogPrefix(logging.prefix),
@@ -164,6 +166,7 @@ function rule(value: unknown): RuleConfig {
   optional(out, 'rate_limit', f.rate_limit, rateLimit);
   optional(out, 'user', f.user, parseOwner);
   optional(out, 'group', f.group, parseOwner);
+  out.audit = bool(f.audit, false);
   optional(out, 'comment', f.comment, parseComment);
   return out as unknown as RuleConfig;
 }

@@ -5,6 +5,7 @@ import {
   ECHO_REQUEST_ACTIONS,
   FINAL_ACTIONS,
   METADATA_MODES,
+  MODES,
   POLICIES,
   PROTOS,
   ValueError,
@@ -80,6 +81,8 @@ export const ruleSchema = z.strictObject({
   // Docker's keys and the owner match (src/validate/docker.ts).
   user: typed(parseOwner).optional(),
   group: typed(parseOwner).optional(),
+  // audit: drop/reject rules only (validate/audit.ts): log what it would drop, pass it on.
+  audit: z.boolean().default(false),
   comment: comment.optional(),
 });
 
@@ -124,6 +127,7 @@ export const hostSchema = z.strictObject({
   dhcp: z.boolean().default(true),
   metadata: z.enum(METADATA_MODES).default('root-only'),
   final: z.enum(FINAL_ACTIONS).default('drop'),
+  mode: z.enum(MODES).default('enforce'),
   logging: z
     .strictObject({
       dropped: z.boolean().default(true),

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Problem } from '../errors.js';
 import type { ParsedFile } from '../parse/parse-yaml.js';
 import { checkDockerRule } from './docker.js';
+import { checkAudit } from './audit.js';
 import { fastValidateHost, fastValidateService } from './fast-validate.js';
 import type { HostConfig, RuleConfig } from './schema.js';
 import type { AddressSpec, Family } from './values.js';
@@ -94,6 +95,7 @@ export async function validateService(input: ServiceInput, host: HostConfig | un
   const r = await validateData(parsed, fastValidateService, (s) => s.serviceSchema);
   if (!r.ok) return { problems: r.problems };
   const problems: Problem[] = [];
+  r.value.rules.forEach((rule, i) => checkAudit(rule, parsed, ['rules', i], problems));
   if (host) r.value.rules.forEach((rule, i) => checkRule(rule, host, parsed, ['rules', i], problems));
   return { service: { name: input.name, file: parsed.file, sha256: input.sha256, description: r.value.description, rules: r.value.rules }, problems };
 }

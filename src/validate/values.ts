@@ -40,6 +40,8 @@ export const POLICIES = ['accept', 'drop'] as const;
 export const ECHO_REQUEST_ACTIONS = ['accept', 'drop'] as const;
 export const METADATA_MODES = ['root-only', 'allow', 'block'] as const;
 export const FINAL_ACTIONS = ['drop', 'reject'] as const;
+/** gen-fw.yaml's mode: audit drops nothing and logs what enforce would drop or reject. */
+export const MODES = ['enforce', 'audit'] as const;
 
 const PORT_RE = /^(\d{1,5})(?::(\d{1,5}))?$/;
 

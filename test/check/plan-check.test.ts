@@ -8,8 +8,8 @@ const plan = (o: Parameters<typeof planCheck>[0], h = host()) => planCheck(o, h)
 describe('what gen-fw check compares', () => {
   it('checks both families against iptables-save by default', () => {
     expect(plan({ ignoreChain: [] })).toEqual([
-      { ruleset: 'ipv4', saved: { file: '/etc/iptables/rules.v4' }, live: { command: 'iptables-save', args: [] } },
-      { ruleset: 'ipv6', saved: { file: '/etc/iptables/rules.v6' }, live: { command: 'ip6tables-save', args: [] } },
+      { ruleset: 'ipv4', saved: { file: '/etc/iptables/rules.v4' }, live: { command: 'iptables-save', args: ['-c'] } },
+      { ruleset: 'ipv6', saved: { file: '/etc/iptables/rules.v6' }, live: { command: 'ip6tables-save', args: ['-c'] } },
     ]);
   });
 

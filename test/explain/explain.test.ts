@@ -130,3 +130,35 @@ describe('gen-fw verify: expectations, the firewall\'s own unit tests', () => {
     }
   });
 });
+
+describe('gen-fw explain: audit', () => {
+  const services = {
+    'web.yaml': 'rules:\n  - { direction: in, proto: tcp, dport: 8080, source: 192.0.2.9, action: drop, audit: true }\n  - { direction: in, proto: tcp, dport: 8080 }\n',
+  };
+
+  it('an audit: true rule logs and passes the packet on to the next rule', async () => {
+    const p = makeProject({ services });
+    try {
+      const r = await runCli(['explain', '--direction', 'in', '--proto', 'tcp', '--source', '192.0.2.9', '--dport', '8080'], p.dir);
+      expect(r.stdout).toMatch(/GFW-I-web #1: audit: counts what it would drop, goes on — conf\.d\/web\.yaml:2:5 rules\[0\]/);
+      expect(r.stdout).toMatch(/GFW-I-web #2: audit: logs what it would drop, goes on/);
+      expect(r.stdout).toMatch(/^verdict: accept, decided by conf\.d\/web\.yaml:3:5 rules\[1\]$/m);
+      expect(r.exitCode).toBe(0);
+    } finally {
+      p.cleanup();
+    }
+  });
+
+  it('mode audit accepts what enforce drops, with reason "audit"', async () => {
+    const p = makeProject({ host: 'mode: audit\n', services });
+    try {
+      const r = await runCli(['explain', '--format', 'json', '--direction', 'in', '--proto', 'tcp', '--dport', '9999'], p.dir);
+      const j = JSON.parse(r.stdout) as { verdict: string; reason?: string; decided: { origin: string } };
+      expect(j).toMatchObject({ verdict: 'accept', reason: 'audit', decided: { origin: 'base rule "final (mode audit)"' } });
+      const enforce = await runCli(['explain', '--direction', 'in', '--proto', 'tcp', '--dport', '9999'], p.dir);
+      expect(enforce.stdout).toMatch(/^verdict: accept \(audit: mode audit logs it and lets it pass; enforce would drop or reject it\)/m);
+    } finally {
+      p.cleanup();
+    }
+  });
+});

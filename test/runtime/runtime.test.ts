@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DropCounter } from '../../src/check/count-drops.js';
 import { chainFilterOf, normaliseDump } from '../../src/check/normalise-dump.js';
+import { AUDIT_TARGET, DROP_TARGETS, SERVICE_CHAIN_RE, countedBaseRulesWords } from '../../src/model/counters.js';
 import { parseDump } from '../../src/check/parse-dump.js';
 import { builtinChainWords, globsToRegex, hostOwnership, type Ownership } from '../../src/shared/ownership.js';
 import { RUNTIME_DIR, awkAssignment, runtimeProblems } from '../../src/render/runtime-files.js';
@@ -140,7 +142,7 @@ describe('runtime/*.awk', () => {
     for (const o of [dockerHost, plainHost]) {
       const dump = file('dump', DUMP);
       const meta = join(tmp, 'meta');
-      const r = await execa('awk', [...awkVars(o), '-v', 'name=dump', '-v', `meta=${meta}`, '-f', rt('chain-filter.awk'), '-f', rt('check-normalise.awk'), dump]);
+      const r = await execa('awk', [...awkVars(o), '-v', 'name=dump', '-v', `meta=${meta}`, '-f', rt('chain-filter.awk'), '-f', rt('check-counters.awk'), '-f', rt('check-normalise.awk'), dump]);
       // Keyed "TABLE<tab>CHAIN<tab>PLACE<tab>LINE": in the order of gen-fw check's normalised dump.
       const awkLines = r.stdout
         .split('\n')
@@ -153,7 +155,7 @@ describe('runtime/*.awk', () => {
       expect(awkLines).toEqual(tsLines);
     }
     // With Docker support DOCKER-USER is gen-fw's (checked); without, it is Docker's.
-    const normalised = (o: Ownership) => execa('awk', [...awkVars(o), '-v', 'name=dump', '-v', 'meta=', '-f', rt('chain-filter.awk'), '-f', rt('check-normalise.awk'), join(tmp, 'dump')]);
+    const normalised = (o: Ownership) => execa('awk', [...awkVars(o), '-v', 'name=dump', '-v', 'meta=', '-f', rt('chain-filter.awk'), '-f', rt('check-counters.awk'), '-f', rt('check-normalise.awk'), join(tmp, 'dump')]);
     expect((await normalised(dockerHost)).stdout).toContain('filter -A DOCKER-USER -i docker0 -j RETURN');
     // Docker's own plain RETURN in DOCKER-USER and its hairpin MASQUERADE are Docker's.
     expect((await normalised(dockerHost)).stdout).not.toMatch(/-A DOCKER-USER -j RETURN$/m);
@@ -165,9 +167,53 @@ describe('runtime/*.awk', () => {
 
   it('check-normalise.awk refuses a truncated dump, naming the input', async () => {
     const dump = file('truncated', lines('*filter', ':INPUT DROP [0:0]', '-A INPUT -j ACCEPT'));
-    const r = await execa('awk', [...awkVars(plainHost), '-v', 'name=live', '-v', 'meta=', '-f', rt('chain-filter.awk'), '-f', rt('check-normalise.awk'), dump], { reject: false });
+    const r = await execa('awk', [...awkVars(plainHost), '-v', 'name=live', '-v', 'meta=', '-f', rt('chain-filter.awk'), '-f', rt('check-counters.awk'), '-f', rt('check-normalise.awk'), dump], { reject: false });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toBe('live:3: the last table has no COMMIT (a truncated dump?)');
+  });
+
+  it('check-counters.awk sums the drop and audit counters as gen-fw check does (by reason and service)', async () => {
+    const text = lines(
+      '*filter',
+      ':INPUT ACCEPT [0:0]',
+      ':GFW-AUDIT - [0:0]',
+      ':GFW-INPUT - [0:0]',
+      ':GFW-I-web - [0:0]',
+      ':GFW-OUTPUT-RULES - [0:0]',
+      '[5:300] -A GFW-INPUT -m comment --comment "gen-fw: final" -j GFW-DROP',
+      '[7:400] -A GFW-INPUT -m conntrack --ctstate INVALID -m comment --comment "gen-fw: invalid" -j DROP',
+      '[9:100] -A GFW-INPUT -p tcp -m recent --set --name gfw-ssh -m comment --comment "gen-fw: ssh"',
+      '[2:100] -A GFW-INPUT -p tcp -m recent --update --seconds 60 --hitcount 5 --name gfw-ssh -m comment --comment "gen-fw: ssh" -j GFW-AUDIT',
+      '[8:100] -A GFW-INPUT -m comment --comment "gen-fw: ping" -j ACCEPT',
+      '[3:100] -A GFW-I-web -s 192.0.2.9/32 -m comment --comment web',
+      '[3:100] -A GFW-I-web -s 192.0.2.9/32 -m comment --comment web -m limit --limit 5/min -j LOG --log-prefix "web audit: "',
+      '[4:100] -A GFW-I-web -m comment --comment "web: the \\"rest\\" -j ACCEPT" -j REJECT --reject-with tcp-reset',
+      '[1:100] -A GFW-OUTPUT-RULES -m comment --comment "web: smtp" -j DROP',
+      '[6:100] -A GFW-OUTPUT-RULES -m comment --comment "a hand-written rule" -j DROP',
+      '[6:100] -A GFW-OUTPUT-RULES -j DROP',
+      'COMMIT',
+    );
+    const counters = join(tmp, 'counters');
+    const counted = ['-v', `counted=${countedBaseRulesWords()}`, '-v', `drop_targets=${DROP_TARGETS.join(' ')}`, '-v', `audit_chain=${AUDIT_TARGET}`];
+    const r = await execa('awk', [
+      ...awkVars(plainHost), ...counted, '-v', `service_chains=${SERVICE_CHAIN_RE}`, '-v', `counters=${counters}`, '-v', 'ruleset=ipv4',
+      '-v', 'name=dump', '-v', 'meta=', '-f', rt('chain-filter.awk'), '-f', rt('check-counters.awk'), '-f', rt('check-normalise.awk'), file('counted', text),
+    ]);
+    expect(r.stderr).toBe('');
+    const want = ['ipv4 dropped final - 5', 'ipv4 dropped invalid - 7', 'ipv4 audited rate_limit - 2', 'ipv4 audited service web 3', 'ipv4 dropped service web 5', 'ipv4 mode - - 1'];
+    expect((await execa('cat', [counters])).stdout.split('\n')).toEqual(want);
+    const node = new DropCounter();
+    node.push(text);
+    const d = node.end()!;
+    expect([...d.counts.map((c) => `ipv4 ${c.kind} ${c.reason} ${c.service ?? '-'} ${c.packets}`), `ipv4 mode - - ${d.auditMode ? 1 : 0}`]).toEqual(want);
+    // A dump saved without -c has no counters: nothing is written, nothing counted.
+    rmSync(counters);
+    const plain = text.replace(/^\[\d+:\d+\] /gm, '');
+    await execa('awk', [...awkVars(plainHost), ...counted, '-v', `service_chains=${SERVICE_CHAIN_RE}`, '-v', `counters=${counters}`, '-v', 'ruleset=ipv4', '-v', 'name=dump', '-v', 'meta=', '-f', rt('chain-filter.awk'), '-f', rt('check-counters.awk'), '-f', rt('check-normalise.awk'), file('plain', plain)]);
+    expect(readdirSync(tmp)).not.toContain('counters');
+    const none = new DropCounter();
+    none.push(plain);
+    expect(none.end()).toBeUndefined();
   });
 
   it('chain-filter.awk + save-filter.awk keep what --save keeps, counters zeroed', async () => {
