@@ -22,6 +22,7 @@ import {
   SET_NAME_RE,
 } from './values.js';
 import { DEFAULT_IGNORE_CHAINS, parseChainGlob } from './globs.js';
+import { CONNTRACK_LIMITS } from './conntrack-limits.js';
 
 /** A zod type backed by one of our value parsers (which throw ValueError with a message for people). */
 function typed<T>(parse: (v: unknown) => T) {
@@ -76,6 +77,8 @@ export const ruleSchema = z.strictObject({
   action: z.enum(ACTIONS).default('accept'),
   log: z.union([z.boolean(), logSettings]).default(false),
   rate_limit: rateLimit.optional(),
+  // notrack: in rules with a port only (notrack.ts checks the rest)
+  notrack: z.boolean().optional(),
   comment: comment.optional(),
 });
 
@@ -135,6 +138,12 @@ export const hostSchema = z.strictObject({
       block_metadata: z.boolean().default(true),
     })
     .prefault({}),
+  // conntrack_limits: the nf_conntrack sysctls, each optional, in the ranges of conntrack-limits.ts
+  conntrack_limits: z
+    .strictObject(Object.fromEntries(CONNTRACK_LIMITS.map((l) => [l.key, z.number().int().min(l.min).max(l.max).optional()])) as {
+      [K in (typeof CONNTRACK_LIMITS)[number]['key']]: z.ZodOptional<z.ZodNumber>;
+    })
+    .optional(),
   kubernetes: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
   sets: z
     .record(

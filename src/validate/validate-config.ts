@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Problem } from '../errors.js';
 import type { ParsedFile } from '../parse/parse-yaml.js';
 import { fastValidateHost, fastValidateService } from './fast-validate.js';
+import { checkNotrack } from './notrack.js';
 import type { HostConfig, RuleConfig } from './schema.js';
 import type { AddressSpec, Family } from './values.js';
 import { problemAt, problemsFromZod } from './zod-problems.js';
@@ -170,6 +171,7 @@ function checkRule(rule: RuleConfig, host: HostConfig, file: ParsedFile, path: P
     // Docker has rewritten the destination to the container's address by the time DOCKER-USER sees it.
     at('destination', 'a docker rule cannot match the destination: Docker has already rewritten it to the container; match the published port (dport) instead');
   }
+  checkNotrack(rule, at);
 }
 
 function checkHost(host: HostConfig, file: ParsedFile, problems: Problem[]): void {
