@@ -8,6 +8,7 @@
 gfw_sysctl_dir=/proc/sys/net/netfilter
 
 gfw_apply_sysctls() {
+  case $GFW_CONNTRACK_SYSCTLS in *[a-z]*) ;; *) return 0 ;; esac
   printf '%s\n' "$GFW_CONNTRACK_SYSCTLS" | while read -r name value scope; do
     [ -n "$name" ] || continue
     gfw_sysctl_one "$name" "$value" "$scope"
