@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { describeFirewall } from '../helpers/firewall.js';
 import { rulesOf } from '../helpers/netns.js';
+import { makeProject, render } from '../helpers/render.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /**
@@ -124,6 +125,25 @@ describeFirewall(
         'net.netfilter.nf_conntrack_udp_timeout = 25',
       ]);
       expect(readFileSync(join(project().out, 'rootfs/etc/modules-load.d/gen-fw.conf'), 'utf8')).toMatch(/^nf_conntrack$/m);
+    });
+
+    it('takes its raw-table chains and jumps away when the last notrack rule goes', async () => {
+      const b = bench();
+      const tracked = makeProject({ services: { 'dns.yaml': `rules:\n  - { direction: in, proto: udp, dport: ${PORT} }\n` } });
+      try {
+        await render(tracked);
+        await b.exec(b.host, 'sh', [tracked.init]);
+        for (const family of [4, 6] as const) {
+          const dump = await b.iptablesSave(family);
+          expect(dump).not.toMatch(/GFW-PREROUTING|GFW-OUTPUT-UNTRACKED|CT --notrack/);
+          const raw = dump.split('*raw')[1]?.split('COMMIT')[0] ?? '';
+          expect(raw).not.toContain('GFW-');
+        }
+        const v = await b.check(b.peer, [{ proto: 'udp', host: b.hostV4, port: PORT, source: b.peerV4b }]);
+        expect(v).toEqual(['open']);
+      } finally {
+        tracked.cleanup();
+      }
     });
   },
 );
