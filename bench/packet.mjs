@@ -2,7 +2,9 @@
 //    a client in another, joined by a veth (192.0.2.1 host, 192.0.2.2 client). TCP
 //    throughput (iperf3, client -> host) and new connections per second (a Node
 //    connect/read/close loop) against the same host with no firewall and with the same
-//    policy written naively. The variants run interleaved, one repetition each in turn.
+//    policy written naively, and with the benchmark ports notrack (issue 17: the same
+//    gen-fw host, the bench service's rule with `notrack: true`). The variants run
+//    interleaved, one repetition each in turn.
 import { execa } from 'execa';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,6 +37,11 @@ const BENCH_SERVICE = {
     '',
   ].join('\n'),
 };
+
+/** The same service, stateless: its ports skip conntrack (raw table) and are accepted by port. */
+const BENCH_SERVICE_NOTRACK = { name: BENCH_SERVICE.name, yaml: BENCH_SERVICE.yaml.replace('    source: 192.0.2.0/24\n', '    source: 192.0.2.0/24\n    notrack: true\n') };
+/** Namespace tags, two letters each, one per variant. */
+const TAG = { none: 'no', ctonly: 'ct', genfw: 'ge', notrack: 'nt', naive: 'na' };
 
 async function pair(tag) {
   const host = await netnsAdd(`${tag}h`);
@@ -76,6 +83,13 @@ export async function benchPacket({ quick, reps, log }) {
   writeBlocklist(join(dir, 'lists/blocklist.txt'), blocklist);
   writeHostConfig(join(dir, 'gen-fw.yaml'), 'lists/blocklist.txt');
   const { init } = await renderBundle(dir);
+  // The notrack host: the same project but for the bench service's notrack: true.
+  const ntDir = tempDir('packet-notrack');
+  writeServicesConfD(join(ntDir, 'conf.d'), services, BENCH_SERVICE_NOTRACK);
+  mkdirSync(join(ntDir, 'lists'));
+  writeBlocklist(join(ntDir, 'lists/blocklist.txt'), blocklist);
+  writeHostConfig(join(ntDir, 'gen-fw.yaml'), 'lists/blocklist.txt');
+  const { init: ntInit } = await renderBundle(ntDir);
   const naive = naivePayloads(await dryRunPayloads(init), Array.from({ length: naiveCap }, (_, i) => benchAddr(i)));
   writeFileSync(join(dir, 'naive.v4'), naive[4]);
   writeFileSync(join(dir, 'naive.v6'), naive[6]);
@@ -83,13 +97,14 @@ export async function benchPacket({ quick, reps, log }) {
   // ctonly: the smallest stateful firewall (ESTABLISHED accepted first, then everything):
   // what conntrack alone costs, so the rules' own share can be told apart.
   writeFileSync(join(dir, 'ctonly.v4'), CTONLY);
-  const variants = quick ? ['none', 'genfw', 'naive'] : ['none', 'ctonly', 'genfw', 'naive'];
+  const variants = quick ? ['none', 'genfw', 'notrack', 'naive'] : ['none', 'ctonly', 'genfw', 'notrack', 'naive'];
   const env = {};
   const servers = [];
   try {
     for (const v of variants) {
-      const p = await pair(v.slice(0, 2));
+      const p = await pair(TAG[v]);
       if (v === 'genfw') await inNs(p.host, 'sh', [init]);
+      if (v === 'notrack') await inNs(p.host, 'sh', [ntInit]);
       if (v === 'ctonly') await inNs(p.host, 'sh', ['-c', `iptables-restore < ${dir}/ctonly.v4`]);
       if (v === 'naive') await inNs(p.host, 'sh', ['-c', `iptables-restore < ${dir}/naive.v4 && ip6tables-restore < ${dir}/naive.v6`]);
       const ip = servers.push(inNs(p.host, 'iperf3', ['-s', '-p', '5201', '--forceflush'], { reject: false, buffer: false }));
@@ -113,6 +128,13 @@ export async function benchPacket({ quick, reps, log }) {
       if (j.conns === 0) throw new Error(`no connection got through (${v})`);
       return j.conns / j.seconds;
     });
+    // What the connection-rate run left in each host's conntrack table for its port.
+    const entries = {};
+    for (const v of ['genfw', 'notrack']) {
+      const r = await inNs(env[v].host, 'sh', ['-c', 'conntrack -L -p tcp --dport 8080 2>/dev/null | wc -l']);
+      entries[v] = Number(r.stdout.trim());
+    }
+    log(`  packet: conntrack entries for :8080 after the connection-rate run: tracked ${entries.genfw}, notrack ${entries.notrack}`);
     // The rules did see the traffic: the gen-fw host's service rule (in its service chain) counted packets.
     const counted = await inNs(env.genfw.host, 'sh', ['-c', 'iptables -L GFW-I-zz-bench -v -n -x | grep -E "dports? .*5201" | awk "{print \\$1}"']);
     log(`  packet: the zz-bench rule accepted ${counted.stdout.trim() || '?'} packets (new connections)`);
@@ -138,10 +160,21 @@ export async function benchPacket({ quick, reps, log }) {
         rows.push(row(m, 'ctonly', `${m.short}, conntrack only (diagnostic)`, 'ESTABLISHED accept + accept all, 4 rules', 'conntrack-only ruleset'));
       }
     }
+    const notrackMin = { 'TCP throughput': 0.98, 'new connections/s': 0.97 };
     for (const m of measures) {
       rows.push(row(m, 'genfw', m.what, size, 'gen-fw ruleset', { text: m.text, ok: (r) => r >= m.min }));
+      // Issue 17: the same port, notrack: true, beside the tracked row above.
+      const min = notrackMin[m.short];
+      rows.push(row(m, 'notrack', `${m.short}, the bench port notrack`, size, 'gen-fw, notrack: true', { text: `≥ ${min.toFixed(2)}`, ok: (r) => r >= min }));
       rows.push(row(m, 'naive', `${m.short}, naive policy`, naiveSize, 'naive ruleset'));
     }
+    rows.push({
+      group: '2',
+      what: 'conntrack entries for the port after the connection-rate run',
+      size,
+      subject: { label: `notrack: ${fmtInt(entries.notrack)} (tracked: ${fmtInt(entries.genfw)})` },
+      target: { text: '0 for the notrack port', ok: () => entries.notrack === 0 },
+    });
     return rows;
   } finally {
     for (const s of servers) s.kill('SIGTERM');

@@ -200,6 +200,10 @@ fi
 
 trap 'gfw_exit 130' INT TERM HUP
 
+# conntrack_limits (init-sysctl.sh): now that the rules have loaded nf_conntrack. Not
+# part of the ruleset: a rollback leaves them as they are.
+gfw_apply_sysctls
+
 if [ "$save" = 1 ]; then
   gfw_write_saved
 fi

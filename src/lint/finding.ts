@@ -1,6 +1,6 @@
 import type { Place } from './places.js';
 
-export type FindingKind = 'shadowed' | 'redundant' | 'exposed' | 'ssh-unlimited' | 'one-family';
+export type FindingKind = 'shadowed' | 'redundant' | 'exposed' | 'ssh-unlimited' | 'one-family' | 'notrack-overlap';
 
 export interface Finding {
   kind: FindingKind;

@@ -4,6 +4,7 @@ import type { IpSet, Ruleset } from '../model/types.js';
 import type { Config } from '../validate/validate-config.js';
 import { exposedFindings, sshFindings } from './exposure-findings.js';
 import { familyFindings } from './family-findings.js';
+import { notrackFindings } from './notrack-findings.js';
 import { byPlace, type Finding } from './finding.js';
 import { pathsOf } from './paths.js';
 import { Places } from './places.js';
@@ -39,6 +40,7 @@ export function lintRuleset(config: Config, ruleset: Pick<Ruleset, 'base' | 'fra
     ...exposedFindings(config.services, places, isUnreachable),
     ...sshFindings(config.host, config.services, places, isUnreachable),
     ...familyFindings(config.services, ruleset.fragments, config.host.ipv6, places, isUnreachable),
+    ...notrackFindings(config.services, places),
   ].sort(byPlace);
 }
 

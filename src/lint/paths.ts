@@ -76,7 +76,8 @@ function serviceRules(ruleset: Pick<Ruleset, 'fragments'>, family: Family, chain
     f.sections.forEach((section, index) => {
       const limited = isLimited(section.rules);
       for (const rule of section.rules) {
-        if (rule.family !== family || rule.chain !== chain) continue;
+        // The raw table's chains (notrack rules) share names with filter's, never a path.
+        if (rule.family !== family || rule.chain !== chain || rule.table !== 'filter') continue;
         out.push({ rule, origin: { kind: 'service', service: f.service, file: f.file, index }, group: `${f.service}:${index}`, limited });
       }
     });

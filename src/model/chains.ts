@@ -16,6 +16,14 @@ export const CHAIN = {
   dockerOut: 'GFW-DOCKER-OUT',
   /** Inbound port dispatch (pre-built form): GFW-INPUT-RULES jumps here once. */
   inputPorts: 'GFW-I-PORTS',
+  /** notrack rules' replies (filter): GFW-OUTPUT jumps here for packets conntrack does not track. */
+  outputUntracked: 'GFW-OUTPUT-UNTRACKED',
+  /**
+   * The raw table's chains, jumped to from raw PREROUTING and OUTPUT: the names iptables-init's
+   * capture gives a fragment's own raw-table rules too. notrack rules put CT --notrack here.
+   */
+  rawPrerouting: 'GFW-PREROUTING',
+  rawOutput: 'GFW-OUTPUT',
 } as const;
 
 /**

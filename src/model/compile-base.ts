@@ -71,7 +71,11 @@ function servers(value: boolean | AddressSpec): AddressSpec | undefined {
   return typeof value === 'object' ? value : undefined;
 }
 
-export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
+/**
+ * `notrack`: some service has a notrack rule: the raw table's chains (where its packets are
+ * marked untracked) and the early way out for their replies are declared.
+ */
+export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack?: boolean } = {}): BaseRuleset {
   const families: Family[] = host.ipv6 ? [4, 6] : [4];
   // With ipv6: false, ip6tables still gets the policies and loopback: IPv6 off means IPv6 closed.
   const policyFamilies: Family[] = [4, 6];
@@ -103,6 +107,12 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
     // every start, above its per-bridge accepts; GFW-FORWARD is entered from there. A jump
     // of ours below Docker's accepts would miss container traffic after every Docker start.
     jumps.push({ family, table: 'filter', from: 'FORWARD', to: docker ? CHAIN.dockerUser : CHAIN.forward });
+  }
+  if (opts.notrack) {
+    for (const family of families) {
+      chains.push({ family, table: 'raw', name: CHAIN.rawPrerouting }, { family, table: 'raw', name: CHAIN.rawOutput }, { family, table: 'filter', name: CHAIN.outputUntracked });
+      jumps.push({ family, table: 'raw', from: 'PREROUTING', to: CHAIN.rawPrerouting }, { family, table: 'raw', from: 'OUTPUT', to: CHAIN.rawOutput });
+    }
   }
 
   const b = new Builder(host, sets);
@@ -186,6 +196,9 @@ export function compileBase(host: HostConfig, sets: SetRegistry): BaseRuleset {
   // --- OUTPUT
   if (host.loopback) b.raw('OUTPUT: loopback', CHAIN.output, lo, ['-o', 'lo', ...ACCEPT], 'loopback');
   if (host.conntrack.established) b.raw('OUTPUT: replies and established connections (conntrack)', CHAIN.output, all, ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT], 'established');
+  if (opts.notrack) {
+    b.raw(`OUTPUT: replies of the notrack services, which conntrack never saw (${CHAIN.outputUntracked}: by source port)`, CHAIN.output, all, ['-m', 'conntrack', '--ctstate', 'UNTRACKED', '-j', CHAIN.outputUntracked], 'untracked replies');
+  }
   if (host.ipv6) {
     for (const t of ICMPV6_OUT) {
       b.raw('OUTPUT: ICMPv6 that IPv6 cannot live without (RFC 4890)', CHAIN.output, v6, ['-p', 'ipv6-icmp', '--icmpv6-type', t.type, ...(t.extra ?? []), ...ACCEPT], 'icmpv6');

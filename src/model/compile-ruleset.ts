@@ -27,7 +27,8 @@ function copyGuard(g: Guard): Guard {
  */
 export function compileRulesetStream(config: Config, namedSets: ReadonlyMap<string, NamedSet> = new Map()): RulesetStream {
   const sets = new SetRegistry(namedSets);
-  const base = compileBase(config.host, sets);
+  const notrack = config.services.some((s) => s.rules.some((r) => r.notrack));
+  const base = compileBase(config.host, sets, { notrack });
   // Only what the dispatch needs of each fragment is kept: its service and inbound guards.
   const inbound: DispatchInput[] = [];
   let done = false;

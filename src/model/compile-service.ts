@@ -3,7 +3,8 @@ import type { Service } from '../validate/validate-config.js';
 import { CHAIN, ruleAuditPrefix, serviceInputChain } from './chains.js';
 import { inboundChains } from './compile-inbound.js';
 import { actionTarget, compileRule, ruleFamilies, type RuleSpec, type SetRegistry } from './compile-rule.js';
-import type { FragmentModel, Section } from './types.js';
+import type { Family } from '../validate/values.js';
+import type { FragmentModel, IptRule, Section } from './types.js';
 
 const DIRECTION_CHAIN = {
   out: CHAIN.outputRules,
@@ -51,7 +52,37 @@ function describe(rule: Service['rules'][number]): string {
   if (rule.source) parts.push(`from ${addrs(rule.source)}`);
   if (rule.destination) parts.push(`to ${addrs(rule.destination)}`);
   if (rule.rate_limit) parts.push(`at most ${rule.rate_limit.hits} new per ${rule.rate_limit.seconds}s per source`);
+  if (rule.notrack) parts.push('without conntrack (notrack)');
   return parts.join(' ');
+}
+
+/**
+ * A notrack rule: its packets are marked untracked in raw PREROUTING, accepted in the
+ * service's chain like any accept rule, and their replies (from the port, to the source)
+ * marked untracked in raw OUTPUT and accepted in GFW-OUTPUT-UNTRACKED (a TCP reply never
+ * opens a connection: no SYN without ACK). Validation allows it on in rules with tcp or
+ * udp, a dport and no rate limit only.
+ */
+function compileNotrack(spec: RuleSpec, families: Family[], sets: SetRegistry): IptRule[] {
+  const notrack = ['-j', 'CT', '--notrack'];
+  const reply: RuleSpec = {
+    chain: CHAIN.outputUntracked,
+    outInterface: spec.inInterface,
+    proto: spec.proto,
+    sport: spec.dport,
+    dport: spec.sport,
+    source: spec.destination,
+    destination: spec.source,
+    extra: spec.proto === 'tcp' ? ['!', '--syn'] : undefined,
+    target: ['-j', 'ACCEPT'],
+    comment: spec.comment,
+  };
+  return [
+    ...compileRule({ ...spec, table: 'raw', chain: CHAIN.rawPrerouting, log: undefined, rateLimit: undefined, target: notrack }, families, sets),
+    ...compileRule(spec, families, sets),
+    ...compileRule({ ...reply, table: 'raw', chain: CHAIN.rawOutput, extra: undefined, target: notrack }, families, sets),
+    ...compileRule(reply, families, sets),
+  ];
 }
 
 function logSpec(log: true | { prefix?: string; limit?: string; level?: number }, service: string, host: HostConfig) {
@@ -91,7 +122,7 @@ export function compileService(service: Service, host: HostConfig, sets: SetRegi
     const specs = rule.direction === 'docker-out' ? dockerOutBridges(rule, host).map((bridge) => ({ ...spec, inInterface: bridge })) : [spec];
     return {
       title: `rules[${i}]: ${describe(rule)}${rule.comment ? ` (${rule.comment})` : ''}`,
-      rules: specs.flatMap((one) => compileRule(one, families, sets)),
+      rules: rule.notrack ? compileNotrack(spec, families, sets) : specs.flatMap((one) => compileRule(one, families, sets)),
     };
   });
   const inRules = service.rules.flatMap((rule, i) =>

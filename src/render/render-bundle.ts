@@ -10,6 +10,7 @@ import { renderServices } from './render-services.js';
 import { hostOwnership } from '../shared/ownership.js';
 import { ownershipSettings } from './ownership-settings.js';
 import type { BundleSink } from './bundle.js';
+import { conntrackSettings } from '../validate/conntrack-limits.js';
 
 export type { Bundle, BundleFile, BundleSink } from './bundle.js';
 
@@ -40,6 +41,7 @@ export function renderBundle(config: Config, ruleset: RulesetStream, templates: 
   const allInputs = [...hostInput, ...config.services.map((s) => ({ file: s.file, sha256: s.sha256 }))];
   const root = (p: string) => join('rootfs', p);
   const ownership = ownershipSettings(hostOwnership(host));
+  const limits = conntrackSettings(host.conntrack_limits);
 
   const rendered = renderServices(ruleset, use, { installDir: host.install_dir, hostInput }, sink);
   written.push({ ...rendered.prebuilt, mode: 0o644 });
@@ -59,6 +61,7 @@ export function renderBundle(config: Config, ruleset: RulesetStream, templates: 
       chains: base.chains.map((c: ChainRef) => ({ name: c.name, family: c.family, table: c.table })),
       jumps: base.jumps,
       sections: base.sections,
+      conntrackSysctls: limits.map((l) => `${l.name} ${l.value}${l.initialOnly ? ' initial' : ''}`),
       sets: sets.map((set) => ({
         name: set.name,
         ipsetFamily: set.family === 4 ? 'inet' : 'inet6',
@@ -82,6 +85,11 @@ export function renderBundle(config: Config, ruleset: RulesetStream, templates: 
   // The boot failsafe (runtime/failsafe.sh) lets SSH in on the configured port.
   const sshPort = host.ssh ? host.ssh.port : { from: 22, to: 22 };
   const failsafeSshPort = sshPort.from === sshPort.to ? `${sshPort.from}` : `${sshPort.from}:${sshPort.to}`;
+  if (limits.length) {
+    emit(root('etc/sysctl.d/60-gen-fw.conf'), 0o644, use('sysctl-conntrack.conf')({ version, what: 'conntrack limits (sysctl.d)', inputs: hostInput, limits }));
+    emit(root('etc/modules-load.d/gen-fw.conf'), 0o644, use('modules-load-conntrack.conf')({ version, what: 'nf_conntrack at boot (modules-load.d)', inputs: hostInput }));
+  }
+
   if (host.persistence.pre_up) {
     emit(
       root('etc/network/if-pre-up.d/iptables-pre-up'),

@@ -25,6 +25,7 @@ import {
   parseSchedule,
 } from './values.js';
 import { DEFAULT_DOCKER_BRIDGES, parseBridgeList, parseOwner } from './docker.js';
+import { CONNTRACK_LIMITS, CONNTRACK_LIMIT_KEYS } from './conntrack-limits.js';
 
 /*
  * The fast path of validation: what the zod schema (schema.ts) makes of a config that is
@@ -41,11 +42,11 @@ class NotPlain extends Error {}
 
 type Fields = Record<string, unknown>;
 
-export const RULE_KEYS = ['direction', 'proto', 'dport', 'sport', 'interface', 'source', 'destination', 'action', 'log', 'rate_limit', 'user', 'group', 'audit', 'comment'] as const;
+export const RULE_KEYS = ['direction', 'proto', 'dport', 'sport', 'interface', 'source', 'destination', 'action', 'log', 'rate_limit', 'user', 'group', 'audit', 'notrack', 'comment'] as const;
 export const SERVICE_KEYS = ['description', 'rules'] as const;
 export const HOST_KEYS = [
   'install_dir', 'ipv6', 'policy', 'loopback', 'conntrack', 'icmp', 'deny', 'ssh', 'dns', 'ntp', 'dhcp', 'metadata',
-  'final', 'mode', 'logging', 'docker', 'kubernetes', 'sets', 'persistence', 'drift_check', 'allow_no_ssh',
+  'final', 'mode', 'logging', 'docker', 'conntrack_limits', 'kubernetes', 'sets', 'persistence', 'drift_check', 'allow_no_ssh',
 ] as const;
 /** The keys of the mappings inside a host config and a rule, by where they sit. */
 export const NESTED_KEYS = {
@@ -59,6 +60,7 @@ export const NESTED_KEYS = {
   'ssh.rate_limit': ['hits', 'seconds'],
   logging: ['dropped', 'prefix', 'limit', 'level'],
   docker: ['enabled', 'bridge', 'block_metadata'],
+  conntrack_limits: CONNTRACK_LIMIT_KEYS,
   kubernetes: ['enabled'],
   'sets.*': ['file'],
   persistence: ['iptables_persistent', 'pre_up'],
@@ -126,6 +128,7 @@ export function fastValidateHost(data: unknown): HostConfig | undefined {
         bridge: docker.bridge === undefined ? [...DEFAULT_DOCKER_BRIDGES] : parseBridgeList(docker.bridge),
         block_metadata: bool(docker.block_metadata, true),
       },
+      ...(f.conntrack_limits === undefined ? {} : { conntrack_limits: conntrackLimits(f.conntrack_limits) }),
       kubernetes: { enabled: bool(kubernetes.enabled, false) },
       sets: sets(f.sets),
       persistence: {
@@ -167,6 +170,7 @@ function rule(value: unknown): RuleConfig {
   optional(out, 'user', f.user, parseOwner);
   optional(out, 'group', f.group, parseOwner);
   out.audit = bool(f.audit, false);
+  optional(out, 'notrack', f.notrack, (v) => bool(v, false));
   optional(out, 'comment', f.comment, parseComment);
   return out as unknown as RuleConfig;
 }
@@ -183,6 +187,13 @@ function logSettings(value: unknown): Fields {
 function rateLimit(value: unknown): { hits: number; seconds: number } {
   const f = fields(value, NESTED_KEYS['rules[].rate_limit']);
   return { hits: int(f.hits, 1, 19), seconds: int(f.seconds, 1, 86400) };
+}
+
+function conntrackLimits(value: unknown): Fields {
+  const f = fields(value, NESTED_KEYS.conntrack_limits);
+  const out: Fields = {};
+  for (const l of CONNTRACK_LIMITS) optional(out, l.key, f[l.key], (v) => int(v, l.min, l.max));
+  return out;
 }
 
 function ssh(value: unknown): Fields {

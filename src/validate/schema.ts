@@ -24,6 +24,7 @@ import {
 } from './values.js';
 import { DEFAULT_IGNORE_CHAINS, parseChainGlob } from './globs.js';
 import { DEFAULT_DOCKER_BRIDGES, parseBridgeList, parseOwner } from './docker.js';
+import { CONNTRACK_LIMITS } from './conntrack-limits.js';
 
 /** A zod type backed by one of our value parsers (which throw ValueError with a message for people). */
 function typed<T>(parse: (v: unknown) => T) {
@@ -83,6 +84,8 @@ export const ruleSchema = z.strictObject({
   group: typed(parseOwner).optional(),
   // audit: drop/reject rules only (validate/audit.ts): log what it would drop, pass it on.
   audit: z.boolean().default(false),
+  // notrack: in rules with a port only (notrack.ts checks the rest)
+  notrack: z.boolean().optional(),
   comment: comment.optional(),
 });
 
@@ -143,6 +146,12 @@ export const hostSchema = z.strictObject({
       block_metadata: z.boolean().default(true),
     })
     .prefault({}),
+  // conntrack_limits: the nf_conntrack sysctls, each optional, in the ranges of conntrack-limits.ts
+  conntrack_limits: z
+    .strictObject(Object.fromEntries(CONNTRACK_LIMITS.map((l) => [l.key, z.number().int().min(l.min).max(l.max).optional()])) as {
+      [K in (typeof CONNTRACK_LIMITS)[number]['key']]: z.ZodOptional<z.ZodNumber>;
+    })
+    .optional(),
   kubernetes: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
   sets: z
     .record(

@@ -4,6 +4,7 @@ import type { ParsedFile } from '../parse/parse-yaml.js';
 import { checkDockerRule } from './docker.js';
 import { checkAudit } from './audit.js';
 import { fastValidateHost, fastValidateService } from './fast-validate.js';
+import { checkNotrack } from './notrack.js';
 import type { HostConfig, RuleConfig } from './schema.js';
 import type { AddressSpec, Family } from './values.js';
 import { problemAt, problemsFromZod } from './zod-problems.js';
@@ -174,6 +175,7 @@ function checkRule(rule: RuleConfig, host: HostConfig, file: ParsedFile, path: P
     at('destination', 'a docker rule cannot match the destination: Docker has already rewritten it to the container; match the published port (dport) instead');
   }
   checkDockerRule(rule, host, file, path, problems);
+  checkNotrack(rule, at);
 }
 
 function checkHost(host: HostConfig, file: ParsedFile, problems: Problem[]): void {

@@ -99,7 +99,8 @@ describe('gen-fw init', () => {
         const i = lines.findIndex((l) => l.startsWith(`${indent}${k}:`) || l.startsWith(`${indent}# ${k}:`));
         expect(i, `${indent}${k}`).toBeGreaterThan(0);
         expect(lines.slice(0, i).reverse().find((l) => !l.startsWith(`${indent}# ${k}:`))?.startsWith(`${indent}# `), `comment above ${k}`).toBe(true);
-        keysOf(child, indent + '  ');
+        // A key with no default is written commented out with an example of its value: its own keys are in the example.
+        if (!lines[i]!.startsWith(`${indent}# ${k}:`)) keysOf(child, indent + '  ');
       }
     };
     keysOf(jsonSchemas().host, '');

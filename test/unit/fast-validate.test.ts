@@ -77,6 +77,7 @@ const rule = mapping({
   action: pick(['accept', 'drop', 'reject'], ['ACCEPT', 'allow']),
   log,
   rate_limit: rateLimit,
+  notrack: bool,
   comment: text,
 }, ['direction']);
 const service = mapping({ description: text, rules: fc.oneof({ arbitrary: fc.array(rule, { maxLength: 4 }), weight: 8 }, { arbitrary: fc.constantFrom(...WRONG), weight: 1 }) });
@@ -98,6 +99,12 @@ const host = mapping({
   metadata: pick(['root-only', 'allow', 'block'], ['root']),
   final: pick(['drop', 'reject'], ['accept']),
   logging: mapping({ dropped: bool, prefix, limit: rate, level }),
+  conntrack_limits: mapping({
+    max: pick([1024, 262144, 67108864], [1023, 67108865, 2.5, '262144']),
+    tcp_timeout_established: pick([60, 300, 2592000], [59, 0]),
+    udp_timeout: pick([1, 30, 3600], [0, 3601]),
+    generic_timeout: pick([1, 600], [86401]),
+  }),
   docker: mapping({ enabled: bool, bridge: iface, block_metadata: bool }),
   kubernetes: mapping({ enabled: bool }),
   sets: fc.oneof(

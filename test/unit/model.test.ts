@@ -70,3 +70,27 @@ describe('implied settings', () => {
     expect(c.host.drift_check.ignore_chains).toEqual(['f2b-*', 'DOCKER*', 'KUBE-*', 'CNI-*', 'cali-*']);
   });
 });
+
+describe('notrack rules', () => {
+  it('mark the requests and the mirrored replies untracked in raw, accept the requests in the service chain and the replies by source port', async () => {
+    const { compileService } = await import('../../src/model/compile-service.js');
+    const host = hostSchema.parse({ ipv6: false });
+    const f = compileService(
+      {
+        name: 'dns',
+        file: 'conf.d/dns.yaml',
+        sha256: '',
+        rules: [{ direction: 'in', proto: 'tcp', dport: [parsePort(53)], sport: [parsePort('1024:65535')], interface: 'eth1', source: parseAddressSpec('198.51.100.0/24'), destination: parseAddressSpec('192.0.2.1'), action: 'accept', log: false, audit: false, notrack: true }],
+      },
+      host,
+      new SetRegistry(new Map()),
+    );
+    const lines = f.sections[0]!.rules.map((r) => `${r.table} ${r.chain} ${r.args.join(' ')}`);
+    expect(lines).toEqual([
+      'raw GFW-PREROUTING -i eth1 -s 198.51.100.0/24 -d 192.0.2.1 -p tcp --sport 1024:65535 --dport 53 -m comment --comment dns -j CT --notrack',
+      'filter GFW-I-dns -i eth1 -s 198.51.100.0/24 -d 192.0.2.1 -p tcp --sport 1024:65535 --dport 53 -m comment --comment dns -j ACCEPT',
+      'raw GFW-OUTPUT -o eth1 -s 192.0.2.1 -d 198.51.100.0/24 -p tcp --sport 53 --dport 1024:65535 -m comment --comment dns -j CT --notrack',
+      'filter GFW-OUTPUT-UNTRACKED -o eth1 -s 192.0.2.1 -d 198.51.100.0/24 -p tcp --sport 53 --dport 1024:65535 ! --syn -m comment --comment dns -j ACCEPT',
+    ]);
+  });
+});

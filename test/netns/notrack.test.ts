@@ -1,0 +1,149 @@
+import { execa, type ResultPromise } from 'execa';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { describeFirewall } from '../helpers/firewall.js';
+import { rulesOf } from '../helpers/netns.js';
+import { makeProject, render } from '../helpers/render.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+/**
+ * notrack: a DNS-like service on tcp and udp 5300 that skips conntrack, open to a /28 and a
+ * /120; SSH (tracked) beside it. conntrack_limits: the per-namespace timeouts are set in the
+ * test's namespace, nf_conntrack_max only noted (it belongs to the initial namespace).
+ */
+const PORT = 5300;
+
+describeFirewall(
+  'a notrack service (raw table, stateless accept, untracked replies)',
+  {
+    // max differs from the kernel's default, so that the note about it is due.
+    host: 'conntrack_limits: { max: 131072, tcp_timeout_established: 300, udp_timeout: 25 }\n',
+    services: () => ({
+      'dns.yaml': `rules:
+  - { direction: in, proto: udp, dport: ${PORT}, source: [192.0.2.0/28, "2001:db8::/120"], notrack: true }
+  - { direction: in, proto: tcp, dport: ${PORT}, source: [192.0.2.0/28, "2001:db8::/120"], notrack: true }
+`,
+    }),
+  },
+  ({ bench, project }) => {
+    const held: ResultPromise[] = [];
+    afterAll(async () => {
+      for (const p of held) p.kill('SIGKILL');
+      await Promise.allSettled(held);
+    });
+
+    it('is reachable over both families from inside source, filtered from outside it', async () => {
+      const b = bench();
+      await b.serve(b.host, [`tcp:${PORT}`, `udp:${PORT}`]);
+      const v = await b.check(b.peer, [
+        { proto: 'tcp', host: b.hostV4, port: PORT, source: b.peerV4 },
+        { proto: 'udp', host: b.hostV4, port: PORT, source: b.peerV4 },
+        { proto: 'tcp', host: b.hostV6, port: PORT, source: b.peerV6 },
+        { proto: 'udp', host: b.hostV6, port: PORT, source: b.peerV6 },
+        { proto: 'tcp', host: b.hostV4, port: PORT, source: b.peerV4b },
+        { proto: 'udp', host: b.hostV4, port: PORT, source: b.peerV4b },
+        { proto: 'tcp', host: b.hostV6, port: PORT, source: b.peerV6b },
+        { proto: 'udp', host: b.hostV6, port: PORT, source: b.peerV6b },
+      ]);
+      expect(v).toEqual(['open', 'open', 'open', 'open', 'filtered', 'filtered', 'filtered', 'filtered']);
+    });
+
+    it('leaves nothing in the conntrack table for that port while an SSH connection is tracked', { timeout: 90_000 }, async () => {
+      const b = bench();
+      // An SSH-port server that keeps its connections open, and one connection to it held
+      // from the peer: tracked, ESTABLISHED, for as long as the test runs.
+      const started = (p: ResultPromise, what: string) =>
+        new Promise<void>((resolve, reject) => {
+          held.push(p);
+          p.stdout?.on('data', (d: Buffer) => d.toString().includes('up') && resolve());
+          p.on('exit', (code) => reject(new Error(`${what} ended (exit ${code})`)));
+        });
+      const server = `require('net').createServer((s)=>s.on('error',()=>{})).listen(22,()=>console.log('up'))`;
+      await started(execa('ip', ['netns', 'exec', b.host, process.execPath, '-e', server], { reject: false, buffer: false }), 'the SSH-port server');
+      const hold = `const s=require('net').connect(22,'${b.hostV4}',()=>console.log('up'));s.on('error',(e)=>{console.error(e.message);process.exit(1)});setInterval(()=>{},1e6)`;
+      await started(execa('ip', ['netns', 'exec', b.peer, process.execPath, '-e', hold], { reject: false, buffer: false }), 'the held SSH connection');
+      // Traffic to the notrack port, both protocols and families, several times over.
+      for (let i = 0; i < 3; i++) {
+        const v = await b.check(b.peer, [
+          { proto: 'tcp', host: b.hostV4, port: PORT, source: b.peerV4 },
+          { proto: 'udp', host: b.hostV4, port: PORT, source: b.peerV4 },
+          { proto: 'tcp', host: b.hostV6, port: PORT, source: b.peerV6 },
+          { proto: 'udp', host: b.hostV6, port: PORT, source: b.peerV6 },
+        ]);
+        expect(v).toEqual(['open', 'open', 'open', 'open']);
+      }
+      const table = async () => {
+        const v4 = await b.exec(b.host, 'conntrack', ['-L', '-f', 'ipv4'], { reject: false });
+        const v6 = await b.exec(b.host, 'conntrack', ['-L', '-f', 'ipv6'], { reject: false });
+        return `${v4.stdout}\n${v6.stdout}`;
+      };
+      const entries = await waitFor(async () => {
+        const t = await table();
+        return /dport=22 .*ESTABLISHED|ESTABLISHED.*dport=22 /.test(t) ? t : false;
+      }, { what: 'the SSH connection in the host namespace conntrack table', timeoutMs: 30_000 });
+      expect(entries).toMatch(/tcp .*ESTABLISHED .*dport=22 /);
+      expect(entries).not.toMatch(new RegExp(`port=${PORT}\\b`));
+    });
+
+    it('marks untracked only what the rule names: the raw table holds our chains and jumps', async () => {
+      const b = bench();
+      for (const family of [4, 6] as const) {
+        const dump = await b.iptablesSave(family);
+        const raw = dump.split('*raw')[1]?.split('COMMIT')[0] ?? '';
+        expect(raw).toContain('-A PREROUTING -j GFW-PREROUTING');
+        expect(raw).toContain('-A OUTPUT -j GFW-OUTPUT');
+        const src = family === 4 ? '192.0.2.0/28' : '2001:db8::/120';
+        expect(raw).toContain(`-A GFW-PREROUTING -s ${src} -p tcp -m tcp --dport ${PORT} -m comment --comment dns -j CT --notrack`);
+        expect(raw).toContain(`-A GFW-OUTPUT -d ${src} -p udp -m udp --sport ${PORT} -m comment --comment dns -j CT --notrack`);
+        expect(dump).toContain('-A GFW-OUTPUT -m conntrack --ctstate UNTRACKED -m comment --comment "gen-fw: untracked replies" -j GFW-OUTPUT-UNTRACKED');
+      }
+    });
+
+    it('re-applies idempotently (iptables-save the same after a second apply), notes nf_conntrack_max and sets the per-namespace timeouts', async () => {
+      const b = bench();
+      const before = [rulesOf(await b.iptablesSave(4)), rulesOf(await b.iptablesSave(6))];
+      const again = await b.exec(b.host, 'sh', [project().init], { reject: false });
+      expect(again.exitCode, again.stderr).toBe(0);
+      const after = [rulesOf(await b.iptablesSave(4)), rulesOf(await b.iptablesSave(6))];
+      expect(after).toEqual(before);
+      // A test namespace is never the initial one: nf_conntrack_max is the host's, said so, not failed.
+      expect(again.stderr).toMatch(/note: conntrack_limits: nf_conntrack_max is set only in the initial network namespace/);
+      const read = async (name: string) => (await b.exec(b.host, 'cat', [`/proc/sys/net/netfilter/${name}`])).stdout.trim();
+      expect(await read('nf_conntrack_tcp_timeout_established')).toBe('300');
+      expect(await read('nf_conntrack_udp_timeout')).toBe('25');
+      // ...and only in this namespace: a fresh one keeps the kernel's default.
+      const fresh = await execa('unshare', ['--net', 'sh', '-c', 'modprobe nf_conntrack 2>/dev/null; cat /proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established']);
+      expect(fresh.stdout.trim()).not.toBe('300');
+    });
+
+    it('renders the limits for boot: sysctl.d and modules-load.d', () => {
+      const sysctl = readFileSync(join(project().out, 'rootfs/etc/sysctl.d/60-gen-fw.conf'), 'utf8');
+      expect(sysctl.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([
+        'net.netfilter.nf_conntrack_max = 131072',
+        'net.netfilter.nf_conntrack_tcp_timeout_established = 300',
+        'net.netfilter.nf_conntrack_udp_timeout = 25',
+      ]);
+      expect(readFileSync(join(project().out, 'rootfs/etc/modules-load.d/gen-fw.conf'), 'utf8')).toMatch(/^nf_conntrack$/m);
+    });
+
+    it('takes its raw-table chains and jumps away when the last notrack rule goes', async () => {
+      const b = bench();
+      const tracked = makeProject({ services: { 'dns.yaml': `rules:\n  - { direction: in, proto: udp, dport: ${PORT} }\n` } });
+      try {
+        await render(tracked);
+        await b.exec(b.host, 'sh', [tracked.init]);
+        for (const family of [4, 6] as const) {
+          const dump = await b.iptablesSave(family);
+          expect(dump).not.toMatch(/GFW-PREROUTING|GFW-OUTPUT-UNTRACKED|CT --notrack/);
+          const raw = dump.split('*raw')[1]?.split('COMMIT')[0] ?? '';
+          expect(raw).not.toContain('GFW-');
+        }
+        const v = await b.check(b.peer, [{ proto: 'udp', host: b.hostV4, port: PORT, source: b.peerV4b }]);
+        expect(v).toEqual(['open']);
+      } finally {
+        tracked.cleanup();
+      }
+    });
+  },
+);
