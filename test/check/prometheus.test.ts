@@ -1,6 +1,6 @@
 import { execa, type ResultPromise } from 'execa';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,29 +11,28 @@ import { renderCheckScript, runNodeCheck, runShellCheck } from './run-check.js';
 const corpus = join(import.meta.dirname, 'corpus');
 const filesOf = (name: string) => ['--saved', join(corpus, name, 'saved'), '--live', join(corpus, name, 'live')];
 
-/** A port nobody listens on right now, on loopback. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
+/** The exporter's port, on the loopback of the test's own network namespace. */
+const port = 9100;
 
-describe("the metrics, scraped by Debian's prometheus-node-exporter (textfile collector, on loopback)", () => {
+describe("the metrics, scraped by Debian's prometheus-node-exporter (textfile collector, in a test namespace)", () => {
   let exporter: ResultPromise | undefined;
-  let port: number;
+  // The exporter is a daemon: it runs in a network namespace of this test, never in the root one.
+  const ns = `gfwt-${process.pid}-${randomBytes(3).toString('hex')}-prom`;
   let dir: string;
   let project: Project;
   let script: string;
 
+  /** GET /metrics from inside the namespace (Node's fetch, run there). */
+  async function get(): Promise<{ status: number; text: string }> {
+    const code = `fetch('http://127.0.0.1:${port}/metrics').then(async (r) => process.stdout.write(JSON.stringify({ status: r.status, text: await r.text() })), () => process.exit(7))`;
+    const r = await execa('ip', ['netns', 'exec', ns, process.execPath, '-e', code], { reject: false });
+    if (r.exitCode !== 0) throw new Error(`no answer from the exporter in ${ns}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as { status: number; text: string };
+  }
   async function scrape(): Promise<string> {
-    const r = await fetch(`http://127.0.0.1:${port}/metrics`);
+    const r = await get();
     expect(r.status).toBe(200);
-    return r.text();
+    return r.text;
   }
   const sample = (text: string, series: string) => {
     const line = text.split('\n').find((l) => l.startsWith(series + ' '));
@@ -43,18 +42,20 @@ describe("the metrics, scraped by Debian's prometheus-node-exporter (textfile co
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gen-fw-textfile-'));
     ({ project, script } = await renderCheckScript());
-    port = await freePort();
+    await execa('ip', ['netns', 'add', ns]);
+    await execa('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
     exporter = execa(
-      'prometheus-node-exporter',
-      [`--web.listen-address=127.0.0.1:${port}`, '--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${dir}`],
+      'ip',
+      ['netns', 'exec', ns, 'prometheus-node-exporter', `--web.listen-address=127.0.0.1:${port}`, '--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${dir}`],
       { reject: false, buffer: false, stdio: 'ignore' },
     );
     // Ready when it answers.
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).ok, { what: `prometheus-node-exporter to answer on 127.0.0.1:${port}` });
+    await waitFor(async () => (await get()).status === 200, { what: `prometheus-node-exporter to answer on 127.0.0.1:${port} in ${ns}` });
   }, 120_000);
   afterAll(async () => {
     exporter?.kill('SIGTERM');
     await exporter;
+    await execa('ip', ['netns', 'del', ns], { reject: false });
     project?.cleanup();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
