@@ -103,7 +103,7 @@ fi
 
 gfw_lock
 gfw_clean_killed "$gfw_run"
-echo "$$" > "$work/pid"
+{ echo "$$" > "$work/pid"; } 2>/dev/null || die 3 "cannot write $work/pid: a system failure (is the file system of $gfw_run full?); nothing was changed"
 
 # The validation runs in its own scratch namespace while the live snapshot is taken and
 # the payloads assembled (both only read); nothing live changes before it has passed.
