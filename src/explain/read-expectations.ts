@@ -1,7 +1,7 @@
 import type { Problem } from '../errors.js';
 import { parseYamlFile } from '../parse/parse-yaml.js';
 import { didYouMean } from '../validate/did-you-mean.js';
-import { problemAt } from '../validate/zod-problems.js';
+import { problemAt } from '../validate/problems.js';
 import { show } from '../validate/values.js';
 import { PACKET_KEYS, parsePacket, type Packet, type UserLookup } from './packet.js';
 import type { Verdict } from './walk.js';

@@ -1,7 +1,7 @@
 import type { Problem } from '../errors.js';
 import type { ParsedFile } from '../parse/parse-yaml.js';
 import type { RuleConfig } from './schema.js';
-import { problemAt } from './zod-problems.js';
+import { problemAt } from './problems.js';
 
 /**
  * `audit: true` turns a drop or reject into "log what it would drop, pass it on": on an

@@ -2,7 +2,7 @@ import type { Problem } from '../errors.js';
 import type { ParsedFile } from '../parse/parse-yaml.js';
 import type { HostConfig, RuleConfig } from './schema.js';
 import { ValueError, parseInterface, show } from './values.js';
-import { problemAt } from './zod-problems.js';
+import { problemAt } from './problems.js';
 
 // Docker's keys (issue 13): docker.bridge as a list, direction: docker-out, and the owner
 // match (user, group) of out rules. The value parsers are used by the schema and the fast

@@ -1,7 +1,7 @@
 import { ValueError, show } from './value-error.js';
 
 // The drift check's globs, in a module of their own: `gen-fw check` loads this, and not the
-// schema (zod) or the rest of the value parsers (ipaddr.js).
+// definition (schema.ts) or the rest of the value parsers (ipaddr.js).
 
 /** drift_check.ignore_chains when gen-fw.yaml does not say: one owner, src/shared/ownership.ts. */
 export { DEFAULT_IGNORE_CHAINS } from '../shared/ownership.js';

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   ACTIONS,
   DIRECTIONS,
@@ -8,6 +7,7 @@ import {
   MODES,
   POLICIES,
   PROTOS,
+  SET_NAME_RE,
   ValueError,
   parseAbsolutePath,
   parseAddressSpec,
@@ -20,167 +20,119 @@ import {
   parsePortList,
   parseRelativeFile,
   parseSchedule,
-  SET_NAME_RE,
 } from './values.js';
 import { DEFAULT_IGNORE_CHAINS, parseChainGlob } from './globs.js';
 import { DEFAULT_DOCKER_BRIDGES, parseBridgeList, parseOwner } from './docker.js';
-import { CONNTRACK_LIMITS } from './conntrack-limits.js';
+import { CONNTRACK_LIMITS, type ConntrackLimitKey } from './conntrack-limits.js';
+import { bool, def, either, int, list, mapping, named, no, opt, parsed, req, word, type Node, type Output } from './spec.js';
+import { VALUE_SCHEMAS as V } from './value-schemas.js';
 
-/** A zod type backed by one of our value parsers (which throw ValueError with a message for people). */
-function typed<T>(parse: (v: unknown) => T) {
-  return z.unknown().transform((v, ctx): T => {
-    try {
-      return parse(v);
-    } catch (e) {
-      if (!(e instanceof ValueError)) throw e;
-      ctx.addIssue({ code: 'custom', message: e.message });
-      return z.NEVER;
-    }
-  });
-}
+/*
+ * The one definition of gen-fw.yaml and a service file: every key, what reads its value,
+ * and its default, written as a person would write it. spec.ts interprets it: validation
+ * (validate-config.ts), the JSON Schemas (json-schema.ts) and init's gen-fw.yaml
+ * (default-host.ts) all come from here. What a key means for people is in key-docs.ts.
+ */
 
-const port = typed(parsePort);
-const portList = typed(parsePortList);
-const addressSpec = typed(parseAddressSpec);
-const iface = typed(parseInterface);
-const limit = typed(parseLimit);
-const absPath = typed(parseAbsolutePath);
-const chainGlob = typed(parseChainGlob);
+const port = parsed(parsePort, V.port!);
+const portList = parsed(parsePortList, V.dport!);
+const addressSpec = parsed(parseAddressSpec, V.source!);
+const iface = parsed(parseInterface, V.interface!);
+const limit = parsed(parseLimit, V.limit!);
+const absPath = parsed(parseAbsolutePath, V.install_dir!);
+const logPrefix = parsed(parseLogPrefix, V.prefix!);
+const owner = parsed(parseOwner, V.user!);
+const level = int(0, 7);
 
-const logPrefix = typed(parseLogPrefix);
-const comment = typed(parseComment);
-const description = typed(parseDescription);
-
-const rateLimit = z.strictObject({
-  // xt_recent remembers at most 20 packets per address by default, and the check counts the current one.
-  hits: z.number().int().min(1).max(19),
-  seconds: z.number().int().min(1).max(86400),
-});
-
-const onOff = <T extends z.ZodType>(inner: T) => z.union([z.literal(false), inner]);
+// xt_recent remembers at most 20 packets per address by default, and the check counts the current one.
+const rateLimit = mapping({ hits: req(int(1, 19)), seconds: req(int(1, 86400)) });
 
 /** Boolean, or a list of server addresses (dns, ntp). */
-const serversOrBool = z.union([z.boolean(), addressSpec]);
+const serversOrBool = either(bool(), parsed(parseAddressSpec, V.dns!));
 
-const logSettings = z.strictObject({
-  prefix: logPrefix.optional(),
-  limit: limit.optional(),
-  level: z.number().int().min(0).max(7).optional(),
+export const ruleSchema = mapping({
+  direction: req(word(DIRECTIONS)),
+  proto: def(word(PROTOS), 'all'),
+  dport: opt(portList),
+  sport: opt(portList),
+  interface: opt(iface),
+  source: opt(addressSpec),
+  destination: opt(addressSpec),
+  action: def(word(ACTIONS), 'accept'),
+  log: def(either(bool(), mapping({ prefix: opt(logPrefix), limit: opt(limit), level: opt(level) })), false),
+  rate_limit: opt(rateLimit),
+  // Docker's keys and the owner match (docker.ts).
+  user: opt(owner),
+  group: opt(owner),
+  // audit: drop/reject rules only (audit.ts): log what it would drop, pass it on.
+  audit: def(bool(), false),
+  // notrack: in rules with a port only (notrack.ts checks the rest).
+  notrack: opt(bool()),
+  comment: opt(parsed(parseComment, V.comment!)),
 });
 
-export const ruleSchema = z.strictObject({
-  direction: z.enum(DIRECTIONS),
-  proto: z.enum(PROTOS).default('all'),
-  dport: portList.optional(),
-  sport: portList.optional(),
-  interface: iface.optional(),
-  source: addressSpec.optional(),
-  destination: addressSpec.optional(),
-  action: z.enum(ACTIONS).default('accept'),
-  log: z.union([z.boolean(), logSettings]).default(false),
-  rate_limit: rateLimit.optional(),
-  // Docker's keys and the owner match (src/validate/docker.ts).
-  user: typed(parseOwner).optional(),
-  group: typed(parseOwner).optional(),
-  // audit: drop/reject rules only (validate/audit.ts): log what it would drop, pass it on.
-  audit: z.boolean().default(false),
-  // notrack: in rules with a port only (notrack.ts checks the rest)
-  notrack: z.boolean().optional(),
-  comment: comment.optional(),
+export const serviceSchema = mapping({
+  description: opt(parsed(parseDescription, V.description!)),
+  rules: def(list(ruleSchema), []),
 });
 
-export const serviceSchema = z.strictObject({
-  description: description.optional(),
-  rules: z.array(ruleSchema).default([]),
-});
+const policyValue = word(POLICIES, 'must be "accept" or "drop" (the kernel has no reject policy; see "final: reject")');
 
-const policyValue = z.enum(POLICIES, {
-  error: 'must be "accept" or "drop" (the kernel has no reject policy; see "final: reject")',
-});
+const conntrackLimits = mapping(
+  Object.fromEntries(CONNTRACK_LIMITS.map((l) => [l.key, opt(int(l.min, l.max))])) as Record<ConntrackLimitKey, { node: Node<number> }>,
+);
 
-export const hostSchema = z.strictObject({
-  install_dir: absPath.default('/opt/sbin'),
-  ipv6: z.boolean().default(true),
-  policy: z
-    .strictObject({
-      input: policyValue.default('drop'),
-      forward: policyValue.default('drop'),
-      output: policyValue.default('drop'),
-    })
-    .prefault({}),
-  loopback: z.boolean().default(true),
-  conntrack: z
-    .strictObject({
-      established: z.union([z.literal('accept'), z.literal(false)]).default('accept'),
-      invalid: z.union([z.literal('drop'), z.literal(false)]).default('drop'),
-    })
-    .prefault({}),
-  icmp: z.strictObject({ echo_request: z.enum(ECHO_REQUEST_ACTIONS).default('accept') }).prefault({}),
-  deny: z.strictObject({ source: addressSpec.optional() }).prefault({}),
-  ssh: onOff(
-    z.strictObject({
-      port: port.prefault(22),
-      source: addressSpec.prefault(['0.0.0.0/0', '::/0']),
-      interface: iface.optional(),
-      rate_limit: onOff(rateLimit).default({ hits: 4, seconds: 60 }),
+const setName = (name: string): void => {
+  if (!SET_NAME_RE.test(name)) throw new ValueError('set names are letters, digits, "_" and "-", at most 24');
+};
+
+export const hostSchema = mapping({
+  install_dir: def(absPath, '/opt/sbin'),
+  ipv6: def(bool(), true),
+  policy: def(mapping({ input: def(policyValue, 'drop'), forward: def(policyValue, 'drop'), output: def(policyValue, 'drop') }), {}),
+  loopback: def(bool(), true),
+  conntrack: def(mapping({ established: def(either(word(['accept']), no()), 'accept'), invalid: def(either(word(['drop']), no()), 'drop') }), {}),
+  icmp: def(mapping({ echo_request: def(word(ECHO_REQUEST_ACTIONS), 'accept') }), {}),
+  deny: def(mapping({ source: opt(addressSpec) }), {}),
+  ssh: def(
+    either(
+      no(),
+      mapping({
+        port: def(port, 22),
+        source: def(addressSpec, ['0.0.0.0/0', '::/0']),
+        interface: opt(iface),
+        rate_limit: def(either(no(), rateLimit), { hits: 4, seconds: 60 }),
+      }),
+    ),
+    {},
+  ),
+  dns: def(serversOrBool, true),
+  ntp: def(serversOrBool, true),
+  dhcp: def(bool(), true),
+  metadata: def(word(METADATA_MODES), 'root-only'),
+  final: def(word(FINAL_ACTIONS), 'drop'),
+  mode: def(word(MODES), 'enforce'),
+  logging: def(mapping({ dropped: def(bool(), true), prefix: def(logPrefix, 'FW-DROP: '), limit: def(limit, '5/minute'), level: def(level, 4) }), {}),
+  docker: def(
+    mapping({ enabled: def(bool(), false), bridge: def(parsed(parseBridgeList, V.bridge!), [...DEFAULT_DOCKER_BRIDGES]), block_metadata: def(bool(), true) }),
+    {},
+  ),
+  // conntrack_limits: the nf_conntrack sysctls, each optional, in the ranges of conntrack-limits.ts.
+  conntrack_limits: opt(conntrackLimits),
+  kubernetes: def(mapping({ enabled: def(bool(), false) }), {}),
+  sets: def(named(setName, { type: 'string', pattern: SET_NAME_RE.source }, mapping({ file: req(parsed(parseRelativeFile, V.file!)) })), {}),
+  persistence: def(mapping({ iptables_persistent: def(bool(), true), pre_up: def(bool(), true) }), {}),
+  drift_check: def(
+    mapping({
+      schedule: def(parsed(parseSchedule, V.schedule!), '*/15 * * * *'),
+      ignore_chains: def(list(parsed(parseChainGlob, V['ignore_chains[]']!)), [...DEFAULT_IGNORE_CHAINS]),
+      textfile_dir: def(either(absPath, no()), '/var/lib/prometheus/node-exporter'),
     }),
-  ).prefault({}),
-  dns: serversOrBool.default(true),
-  ntp: serversOrBool.default(true),
-  dhcp: z.boolean().default(true),
-  metadata: z.enum(METADATA_MODES).default('root-only'),
-  final: z.enum(FINAL_ACTIONS).default('drop'),
-  mode: z.enum(MODES).default('enforce'),
-  logging: z
-    .strictObject({
-      dropped: z.boolean().default(true),
-      prefix: logPrefix.default('FW-DROP: '),
-      limit: limit.default('5/minute'),
-      level: z.number().int().min(0).max(7).default(4),
-    })
-    .prefault({}),
-  docker: z
-    .strictObject({
-      enabled: z.boolean().default(false),
-      bridge: typed(parseBridgeList).prefault([...DEFAULT_DOCKER_BRIDGES]),
-      block_metadata: z.boolean().default(true),
-    })
-    .prefault({}),
-  // conntrack_limits: the nf_conntrack sysctls, each optional, in the ranges of conntrack-limits.ts
-  conntrack_limits: z
-    .strictObject(Object.fromEntries(CONNTRACK_LIMITS.map((l) => [l.key, z.number().int().min(l.min).max(l.max).optional()])) as {
-      [K in (typeof CONNTRACK_LIMITS)[number]['key']]: z.ZodOptional<z.ZodNumber>;
-    })
-    .optional(),
-  kubernetes: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
-  sets: z
-    .record(
-      z.string().regex(SET_NAME_RE, 'set names are letters, digits, "_" and "-", at most 24'),
-      z.strictObject({ file: typed(parseRelativeFile) }),
-    )
-    .default({}),
-  persistence: z
-    .strictObject({
-      iptables_persistent: z.boolean().default(true),
-      pre_up: z.boolean().default(true),
-    })
-    .prefault({}),
-  drift_check: z
-    .strictObject({
-      schedule: typed(parseSchedule).default('*/15 * * * *'),
-      ignore_chains: z.array(chainGlob).default([...DEFAULT_IGNORE_CHAINS]),
-      textfile_dir: z.union([absPath, z.literal(false)]).default('/var/lib/prometheus/node-exporter'),
-    })
-    .prefault({}),
-  allow_no_ssh: z.boolean().default(false),
+    {},
+  ),
+  allow_no_ssh: def(bool(), false),
 });
 
-export type HostConfig = z.output<typeof hostSchema>;
-export type ServiceConfig = z.output<typeof serviceSchema>;
-export type RuleConfig = z.output<typeof ruleSchema>;
-
-/** Every key a schema object accepts, for "did you mean". */
-export function knownKeys(schema: z.ZodType): string[] {
-  const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape;
-  return shape ? Object.keys(shape) : [];
-}
+export type HostConfig = Output<typeof hostSchema>;
+export type ServiceConfig = Output<typeof serviceSchema>;
+export type RuleConfig = Output<typeof ruleSchema>;

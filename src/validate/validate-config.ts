@@ -1,13 +1,12 @@
-import type { z } from 'zod';
 import type { Problem } from '../errors.js';
 import type { ParsedFile } from '../parse/parse-yaml.js';
 import { checkDockerRule } from './docker.js';
 import { checkAudit } from './audit.js';
-import { fastValidateHost, fastValidateService } from './fast-validate.js';
 import { checkNotrack } from './notrack.js';
-import type { HostConfig, RuleConfig } from './schema.js';
+import { hostSchema, serviceSchema, type HostConfig, type RuleConfig } from './schema.js';
+import { checkValue, mustCheck, type Node } from './spec.js';
 import type { AddressSpec, Family } from './values.js';
-import { problemAt, problemsFromZod } from './zod-problems.js';
+import { problemAt, problemsOf } from './problems.js';
 
 export const SERVICE_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,21}$/;
 
@@ -47,36 +46,19 @@ export interface HostInput {
   sha256: string;
 }
 
-type Schemas = typeof import('./schema.js');
-let schemas: Promise<Schemas> | undefined;
-/** zod and the schemas, loaded only when the fast path is not sure about a file. */
-const loadSchemas = (): Promise<Schemas> => (schemas ??= import('./schema.js'));
-
 type Checked<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
 
-/**
- * One file's data through the fast path (fast-validate.ts), or through the zod schema
- * when the fast path is not sure: the schema then decides, and its issues become
- * problems with file, line and key.
- */
-async function validateData<T>(
-  parsed: ParsedFile,
-  fast: (data: unknown) => T | undefined,
-  schemaOf: (s: Schemas) => z.ZodType<T, unknown>,
-): Promise<Checked<T>> {
-  const data = parsed.data ?? {};
-  const value = fast(data);
-  if (value !== undefined) return { ok: true, value };
-  const schema = schemaOf(await loadSchemas());
-  const r = schema.safeParse(data, { reportInput: true });
-  return r.success ? { ok: true, value: r.data } : { ok: false, problems: problemsFromZod(parsed, schema, r.error) };
+/** One file's data against its definition (schema.ts): its values, or every problem with file, line and key. */
+function validateData<T>(parsed: ParsedFile, schema: Node<T>): Checked<T> {
+  const r = checkValue(schema, parsed.data ?? {});
+  return r.ok ? r : { ok: false, problems: problemsOf(parsed, r.issues) };
 }
 
 /** gen-fw.yaml's settings (the built-in defaults without one); problems when it is wrong. */
 export async function validateHost(hostInput: HostInput | undefined): Promise<{ host?: HostConfig; problems: Problem[] }> {
-  if (!hostInput) return { host: fastValidateHost({}) ?? (await loadSchemas()).hostSchema.parse({}), problems: [] };
+  if (!hostInput) return { host: builtInHost(), problems: [] };
   const problems: Problem[] = [];
-  const r = await validateData(hostInput.parsed, fastValidateHost, (s) => s.hostSchema);
+  const r = validateData(hostInput.parsed, hostSchema);
   if (!r.ok) return { problems: r.problems };
   checkHost(r.value, hostInput.parsed, problems);
   return { host: r.value, problems };
@@ -93,12 +75,17 @@ export async function validateService(input: ServiceInput, host: HostConfig | un
     const message = `"${input.name}" is not a service name: the file name must match ^[a-z0-9][a-z0-9_-]{0,21}$ (lower-case letters, digits, "_" and "-")`;
     return { problems: [{ file: parsed.file, message }] };
   }
-  const r = await validateData(parsed, fastValidateService, (s) => s.serviceSchema);
+  const r = validateData(parsed, serviceSchema);
   if (!r.ok) return { problems: r.problems };
   const problems: Problem[] = [];
   r.value.rules.forEach((rule, i) => checkAudit(rule, parsed, ['rules', i], problems));
   if (host) r.value.rules.forEach((rule, i) => checkRule(rule, host, parsed, ['rules', i], problems));
   return { service: { name: input.name, file: parsed.file, sha256: input.sha256, description: r.value.description, rules: r.value.rules }, problems };
+}
+
+/** The host settings of an empty gen-fw.yaml: the defaults of schema.ts. */
+export function builtInHost(): HostConfig {
+  return mustCheck(hostSchema, {});
 }
 
 /** The checks that need the whole config (lock-out), and the config when nothing was wrong anywhere. */

@@ -32,7 +32,7 @@ export interface AddressSpec {
 }
 
 
-/** The words enumerated keys take: one list for the zod schema and the fast path alike. */
+/** The words enumerated keys take: one list for the definition (schema.ts), the messages and the JSON Schema. */
 export const DIRECTIONS = ['in', 'out', 'forward', 'docker', 'docker-out'] as const;
 export const PROTOS = ['tcp', 'udp', 'icmp', 'ipv6-icmp', 'all'] as const;
 export const ACTIONS = ['accept', 'drop', 'reject'] as const;

@@ -48,7 +48,7 @@ describe('the JSON Schemas', () => {
     for (const s of Object.values(schemas)) expect(s.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
   });
 
-  it('leave no value unchecked: every value zod leaves to a parser gets a pattern', () => {
+  it('leave no value unchecked: every value a parser reads gets a pattern', () => {
     for (const [kind, s] of Object.entries(schemas)) {
       const open = [...nodes(s)].filter(([, n]) => !['type', 'anyOf', 'enum', 'const', 'properties', 'pattern'].some((k) => k in n));
       expect(open.map(([p]) => `${kind}: ${p}`)).toEqual([]);

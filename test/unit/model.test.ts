@@ -4,6 +4,7 @@ import { parseAddressSpec, parsePort, parseAddress, ValueError } from '../../src
 import { shellQuote } from '../../src/render/shell-quote.js';
 import { withImpliedSettings } from '../../src/load/load-config.js';
 import { hostSchema } from '../../src/validate/schema.js';
+import { mustCheck } from '../../src/validate/spec.js';
 
 const spec = (over: Partial<RuleSpec>): RuleSpec => ({ chain: 'C', proto: 'tcp', target: ['-j', 'ACCEPT'], comment: 't', ...over });
 
@@ -65,7 +66,7 @@ describe('shell quoting', () => {
 
 describe('implied settings', () => {
   it("always leaves Kubernetes' and Docker's chains out of the saved state when they are enabled", () => {
-    const host = hostSchema.parse({ kubernetes: { enabled: true }, docker: { enabled: true }, drift_check: { ignore_chains: ['f2b-*'] } });
+    const host = mustCheck(hostSchema, { kubernetes: { enabled: true }, docker: { enabled: true }, drift_check: { ignore_chains: ['f2b-*'] } });
     const c = withImpliedSettings({ host, services: [] });
     expect(c.host.drift_check.ignore_chains).toEqual(['f2b-*', 'DOCKER*', 'KUBE-*', 'CNI-*', 'cali-*']);
   });
@@ -74,7 +75,7 @@ describe('implied settings', () => {
 describe('notrack rules', () => {
   it('mark the requests and the mirrored replies untracked in raw, accept the requests in the service chain and the replies by source port', async () => {
     const { compileService } = await import('../../src/model/compile-service.js');
-    const host = hostSchema.parse({ ipv6: false });
+    const host = mustCheck(hostSchema, { ipv6: false });
     const f = compileService(
       {
         name: 'dns',
