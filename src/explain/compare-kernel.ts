@@ -45,7 +45,10 @@ function entered(chains: ReadonlyMap<string, Chain>, from: string, moved: Readon
 }
 
 /** Could a rule with these arguments have met a packet of this protocol? (ICMPv6 housekeeping moves counters too.) */
-function couldMeet(args: readonly string[], p: Explanation['packet']): boolean {
+function couldMeet(args: readonly string[], p: Explanation['packet'], untracked: boolean): boolean {
+  // The kernel's own IPv6 housekeeping (MLD) goes out untracked: only our packet's own UNTRACKED counts.
+  const ct = args.indexOf('--ctstate');
+  if (!untracked && ct >= 0 && args[ct + 1] === 'UNTRACKED') return false;
   const i = args.indexOf('-p');
   if (i >= 0 && args[i + 1] !== p.proto) return false;
   // The kernel's own ICMP error for a REJECT in OUTPUT goes out through lo.
@@ -76,7 +79,7 @@ export function compareKernel(table: FamilyTable, model: Explanation, seen: Kern
   for (const m of seen.moved) {
     if (m.table === 'raw') {
       const r = rawReach.has(m.chain) && m.position > 0 ? table.raw.get(m.chain)?.rules[m.position - 1] : undefined;
-      if (r && couldMeet(r.args, p))
+      if (r && couldMeet(r.args, p, model.untracked === true))
         steps.push({ table: 'raw', chain: m.chain, position: m.position, args: r.args, origin: r.origin, effect: targetOf(r.args).kind });
       continue;
     }
@@ -88,7 +91,7 @@ export function compareKernel(table: FamilyTable, model: Explanation, seen: Kern
       continue;
     }
     const r = chain.rules[m.position - 1];
-    if (!r || !couldMeet(r.args, p)) continue;
+    if (!r || !couldMeet(r.args, p, model.untracked === true)) continue;
     const t = targetOf(r.args);
     steps.push({ chain: m.chain, position: m.position, args: r.args, origin: r.origin, effect: t.chain ? `${t.kind} ${t.chain}` : t.kind });
   }
