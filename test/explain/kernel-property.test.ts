@@ -23,6 +23,15 @@ function rng(s: number): () => number {
 const PORTS = [80, 443, 5432, 8080, 53, 9000];
 const SOURCES4 = ['203.0.113.5', '203.0.113.66', '198.51.100.7', '198.51.100.200', '192.0.2.9'];
 const SOURCES6 = ['2001:db8:5::5', '2001:db8:66::1', '2001:db8:100::7', '2001:db8:9::9'];
+/** An address inside each source a rule may have (lists/office.txt: 198.51.100.0/25, 2001:db8:100::/48). */
+const INSIDE: Record<string, string> = {
+  '@office': '198.51.100.7',
+  '@office6': '2001:db8:100::7',
+  '203.0.113.0/24': '203.0.113.5',
+  '198.51.100.7': '198.51.100.7',
+  '2001:db8:5::/48': '2001:db8:5::5',
+  '2001:db8:100::7': '2001:db8:100::7',
+};
 
 function project(r: () => number) {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
@@ -37,7 +46,8 @@ function project(r: () => number) {
   ].join('\n');
   const services: Record<string, string> = {};
   // The protocols and ports of the notrack rules: a share of the packets goes there.
-  const notrack: { proto: string; port: number }[] = [];
+  // (with an address inside the rule's source, when it has one: those packets are always marked)
+  const notrack: { proto: string; port: number; source?: string }[] = [];
   // Sometimes more than eight services with inbound rules: the port dispatch.
   const n = chance(0.5) ? 9 + Math.floor(r() * 4) : 1 + Math.floor(r() * 4);
   for (let s = 0; s < n; s++) {
@@ -51,8 +61,9 @@ function project(r: () => number) {
       const port = range ? 9050 : pick(PORTS);
       if (proto === 'tcp' || proto === 'udp') fields.push(`dport: ${range ? '"9000:9100"' : port}`);
       const v6 = proto === 'ipv6-icmp' || (proto !== 'icmp' && chance(0.4));
+      let addr: string | undefined;
       if (chance(0.5)) {
-        const addr = pick(v6 ? ['"@office"', '"2001:db8:5::/48"', '"2001:db8:100::7"'] : ['"@office"', '203.0.113.0/24', '198.51.100.7']);
+        addr = pick(v6 ? ['"@office"', '"2001:db8:5::/48"', '"2001:db8:100::7"'] : ['"@office"', '203.0.113.0/24', '198.51.100.7']);
         fields.push(`${direction === 'in' ? 'source' : 'destination'}: ${addr}`);
       }
       if (direction === 'out' && chance(0.2)) fields.push('interface: eth2');
@@ -61,9 +72,8 @@ function project(r: () => number) {
       // notrack (in, tcp or udp, a port, accept): the raw table's CT --notrack, the stateless accept.
       if (direction === 'in' && action === 'accept' && (proto === 'tcp' || proto === 'udp') && chance(0.35)) {
         fields.push('notrack: true');
-        notrack.push({ proto, port });
-      }
-      else if (direction === 'in' && action === 'accept' && chance(0.3)) fields.push(`rate_limit: { hits: ${1 + Math.floor(r() * 3)}, seconds: 60 }`);
+        notrack.push({ proto, port, source: addr && INSIDE[addr === '"@office"' && v6 ? '@office6' : addr.replace(/"/g, '')] });
+      } else if (direction === 'in' && action === 'accept' && chance(0.3)) fields.push(`rate_limit: { hits: ${1 + Math.floor(r() * 3)}, seconds: 60 }`);
       rules.push(`  - { ${fields.join(', ')} }`);
     }
     services[`s${s}.yaml`] = `rules:\n${rules.join('\n')}\n`;
@@ -73,10 +83,10 @@ function project(r: () => number) {
     const toNotrack = notrack.length > 0 && chance(0.3) ? pick(notrack) : undefined;
     const direction = toNotrack || chance(0.7) ? 'in' : 'out';
     const proto = toNotrack?.proto ?? pick(['tcp', 'tcp', 'udp', 'icmp', 'ipv6-icmp']);
-    const v6 = proto === 'ipv6-icmp' || (proto !== 'icmp' && chance(0.4));
+    const v6 = toNotrack?.source ? toNotrack.source.includes(':') : proto === 'ipv6-icmp' || (proto !== 'icmp' && chance(0.4));
     const fields = [`direction: ${direction}`, `proto: ${proto}`];
     if (proto === 'tcp' || proto === 'udp') fields.push(`dport: ${toNotrack?.port ?? (chance(0.15) ? 9050 : chance(0.2) ? 22 : pick(PORTS))}`);
-    const addr = `"${pick(v6 ? SOURCES6 : SOURCES4)}"`;
+    const addr = `"${toNotrack?.source ?? pick(v6 ? SOURCES6 : SOURCES4)}"`;
     fields.push(`${direction === 'in' ? 'source' : 'destination'}: ${addr}`);
     if (direction === 'out') {
       if (chance(0.3)) fields.push('interface: eth2');
