@@ -2,7 +2,7 @@ import { ExitError, InputError, type Problem } from '../errors.js';
 import { compareKernel, type KernelAnswer } from '../explain/compare-kernel.js';
 import { Unanswerable } from '../explain/explain.js';
 import { explanationJson, formatExplanationText } from '../explain/format-explanation.js';
-import { PACKET_KEYS, parsePacket, type Packet } from '../explain/packet.js';
+import { PACKET_KEYS, parsePacket, type Packet, type PacketDefaults } from '../explain/packet.js';
 import { lookupUser } from '../system/users.js';
 import { withKernelLab } from './kernel-lab.js';
 import { loadExplainer, type ModelOptions } from './load-model.js';
@@ -29,10 +29,10 @@ export function checkFormat(format: string, where: Problem['file'] = 'command li
 }
 
 /** The packet the flags describe; every impossible field is an input problem (exit 2). */
-export function packetFromFlags(o: ExplainOptions): Packet {
+export function packetFromFlags(o: ExplainOptions, defaults: PacketDefaults = {}): Packet {
   const raw: Record<string, unknown> = {};
   for (const key of PACKET_KEYS) if (o[key] !== undefined) raw[key] = o[key];
-  const r = parsePacket(raw, lookupUser);
+  const r = parsePacket(raw, lookupUser, defaults);
   if (!r.packet) throw new InputError(r.problems.map((p) => ({ file: 'command line', key: `--${p.key}`, message: p.message })));
   return r.packet;
 }
@@ -42,13 +42,14 @@ export const verdictExit = (v: string) => (v === 'accept' ? 0 : 1);
 
 export async function explainCommand(o: ExplainOptions, report: Reporter): Promise<number> {
   checkFormat(o.format);
-  const packet = packetFromFlags(o);
+  packetFromFlags(o); // an impossible packet is refused before the project is read
   const { config, explainer, locate } = await loadExplainer(o, report);
+  const packet = packetFromFlags(o, { dockerBridges: explainer.opts.dockerBridges });
   let e;
   try {
     e = explainer.explain(packet);
   } catch (err) {
-    if (err instanceof Unanswerable) throw new InputError([{ file: 'command line', key: '--direction', message: err.message }]);
+    if (err instanceof Unanswerable) throw new InputError([{ file: 'command line', key: `--${err.key}`, message: err.message }]);
     throw err;
   }
   let kernel: KernelAnswer | undefined;

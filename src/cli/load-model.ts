@@ -6,6 +6,7 @@ import { loadConfig } from '../load/load-config.js';
 import { readSets } from '../load/read-sets.js';
 import { compileRuleset } from '../model/compile-ruleset.js';
 import type { Config } from '../validate/validate-config.js';
+import { lookupGroup, lookupUser } from '../system/users.js';
 import type { Reporter } from './reporter.js';
 
 export interface ModelOptions {
@@ -26,5 +27,9 @@ export async function loadExplainer(opts: ModelOptions, report: Reporter): Promi
       return undefined;
     }
   });
-  return { config, explainer: new Explainer(compileRuleset(config, sets)), locate };
+  const explainer = new Explainer(compileRuleset(config, sets), {
+    dockerBridges: config.host.docker.enabled ? config.host.docker.bridge : undefined,
+    owners: { uid: (name) => lookupUser(name)?.uid, gid: lookupGroup },
+  });
+  return { config, explainer, locate };
 }

@@ -39,15 +39,19 @@ function readFile(file: string): string {
 export async function verifyCommand(file: string, o: VerifyOptions, report: Reporter): Promise<number> {
   checkFormat(o.format);
   const shown = displayPath(file);
-  const { expectations, problems } = readExpectations(shown, readFile(file), lookupUser);
-  if (problems.length) throw new InputError(problems);
+  const text = readFile(file);
+  // A malformed file is refused before the project is read; the packets are read again with
+  // the project's defaults (a docker-out packet's bridge).
+  const first = readExpectations(shown, text, lookupUser);
+  if (first.problems.length) throw new InputError(first.problems);
   const { config, explainer, locate } = await loadExplainer(o, report);
+  const { expectations } = readExpectations(shown, text, lookupUser, { dockerBridges: explainer.opts.dockerBridges });
   const outcomes: Outcome[] = expectations.map((x, i) => {
     try {
       const e = explainer.explain(x.packet);
       return { x, e, holds: e.verdict === x.expect };
     } catch (err) {
-      if (err instanceof Unanswerable) throw new InputError([{ file: shown, line: x.line, key: `[${i}].packet.direction`, message: err.message }]);
+      if (err instanceof Unanswerable) throw new InputError([{ file: shown, line: x.line, key: `[${i}].packet.${err.key}`, message: err.message }]);
       throw err;
     }
   });

@@ -3,15 +3,28 @@ import type { Ruleset } from '../model/types.js';
 import type { Family } from '../validate/values.js';
 import { assembleChains, type FamilyTable } from './assemble-chains.js';
 import type { Packet } from './packet.js';
-import { walkPacket, type Explanation } from './walk.js';
+import { interfaceIs } from './match-rule.js';
+import { walkPacket, type Explanation, type WalkOptions } from './walk.js';
 
 /** A packet the model cannot answer for (a direction it has no rules of): bad input, exit 2. */
-export class Unanswerable extends Error {}
+export class Unanswerable extends Error {
+  /** The packet's field it is about. */
+  constructor(
+    message: string,
+    readonly key: 'direction' | 'interface' = 'direction',
+  ) {
+    super(message);
+  }
+}
 
 /** The model's ruleset, ready to explain packets of either family. */
 export class Explainer {
   private readonly tables = new Map<Family, FamilyTable>();
-  constructor(readonly ruleset: Ruleset) {}
+  /** opts.dockerBridges: docker.bridge, when docker is enabled. */
+  constructor(
+    readonly ruleset: Ruleset,
+    readonly opts: WalkOptions = {},
+  ) {}
 
   table(family: Family): FamilyTable {
     let t = this.tables.get(family);
@@ -21,14 +34,16 @@ export class Explainer {
 
   explain(packet: Packet): Explanation {
     const table = this.table(packet.family);
+    const docker = table.chains.has(CHAIN.dockerUser);
+    const off = `docker is not enabled in gen-fw.yaml${packet.family === 6 ? ' (or ipv6 is off)' : ''}, so gen-fw has no DOCKER-USER rules`;
+    if (packet.direction === 'docker' && !docker) throw new Unanswerable(`direction docker: ${off}`);
     if (packet.direction === 'docker-out') {
-      throw new Unanswerable(
-        "direction docker-out: this ruleset has no docker-out rules (containers' own traffic is Docker's to decide), so gen-fw cannot say what happens to it",
-      );
+      if (!docker) throw new Unanswerable(`direction docker-out: ${off}`);
+      const bridges = this.opts.dockerBridges ?? [];
+      if (!bridges.some((b) => interfaceIs(packet.interface, b))) {
+        throw new Unanswerable(`direction docker-out: ${packet.interface} is not a Docker bridge (docker.bridge: ${bridges.join(', ')}); --interface names the bridge the container's connection comes in on`, 'interface');
+      }
     }
-    if (packet.direction === 'docker' && !table.chains.has(CHAIN.dockerUser)) {
-      throw new Unanswerable(`direction docker: docker is not enabled in gen-fw.yaml${packet.family === 6 ? ' (or ipv6 is off)' : ''}, so gen-fw has no DOCKER-USER rules`);
-    }
-    return walkPacket(table, packet);
+    return walkPacket(table, packet, this.opts);
   }
 }

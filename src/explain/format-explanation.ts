@@ -6,12 +6,16 @@ import type { Explanation, Step } from './walk.js';
 
 const PEER = { answered: 'a reply or refusal came back', silent: 'nothing came back', blocked: 'the sender was refused at once' } as const;
 
+/** A chain as people name it: the raw table's with its table (raw GFW-OUTPUT is not filter's GFW-OUTPUT). */
+export const chainName = (s: Pick<Step, 'table' | 'chain'>) => (s.table ? `${s.table} ${s.chain}` : s.chain);
+
 function stepLine(s: Step, e: Explanation, locate: RuleLocator): string {
-  if (s.position === 0) return `  ${s.chain}: ${s.effect}${s.origin.kind === 'docker' ? ` (${describeOrigin(s, e.verdict, locate)})` : ''}`;
-  return `  ${s.chain} #${s.position}: ${s.effect} — ${describeOrigin(s, e.verdict, locate)}: ${ruleText(s.args)}`;
+  if (s.position === 0) return `  ${chainName(s)}: ${s.effect}`;
+  return `  ${chainName(s)} #${s.position}: ${s.effect} — ${describeOrigin(s, e.verdict, locate)}: ${ruleText(s.args)}`;
 }
 
 function verdictText(e: Explanation): string {
+  if (e.untracked) return `${e.verdict} (untracked: a notrack rule's CT --notrack; conntrack never sees it)`;
   if (e.audit) return `${e.verdict} (audit: mode audit logs it and lets it pass; enforce would drop or reject it)`;
   return e.limit ? `${e.verdict} (accepted until ${e.limit.hits} new connections per ${e.limit.seconds}s from one source)` : e.verdict;
 }
@@ -23,7 +27,7 @@ export function formatExplanationText(e: Explanation, locate: RuleLocator, kerne
   lines.push(`verdict: ${verdictText(e)}, decided by ${describeOrigin(e.decided, e.verdict, locate)}`);
   if (kernel) {
     const decided = kernel.decided ? `, decided by ${describeOrigin(kernel.decided, e.verdict, locate)}` : '';
-    const moved = kernel.steps.map((s) => (s.position === 0 ? `${s.chain} policy` : `${s.chain} #${s.position}`)).join(', ') || 'none';
+    const moved = kernel.steps.map((s) => (s.position === 0 ? `${chainName(s)} policy` : `${chainName(s)} #${s.position}`)).join(', ') || 'none';
     lines.push(`kernel: ${kernel.verdict}${decided} (${PEER[kernel.peer]}; counters moved: ${moved})`);
     if (!kernel.agrees) lines.push('the kernel and the model disagree: this is a gen-fw bug (please report it with this output)');
   }
@@ -31,7 +35,7 @@ export function formatExplanationText(e: Explanation, locate: RuleLocator, kerne
 }
 
 function stepJson(s: Step, e: Explanation, locate: RuleLocator) {
-  return { chain: s.chain, position: s.position, rule: ruleText(s.args), effect: s.effect, origin: describeOrigin(s, e.verdict, locate) };
+  return { ...(s.table ? { table: s.table } : {}), chain: s.chain, position: s.position, rule: ruleText(s.args), effect: s.effect, origin: describeOrigin(s, e.verdict, locate) };
 }
 
 export function explanationJson(e: Explanation, locate: RuleLocator, kernel?: KernelAnswer) {
@@ -41,6 +45,7 @@ export function explanationJson(e: Explanation, locate: RuleLocator, kernel?: Ke
     decided: stepJson(e.decided, e, locate),
     ...(e.limit ? { rate_limit: { hits: e.limit.hits, seconds: e.limit.seconds } } : {}),
     ...(e.audit ? { reason: 'audit' } : {}),
+    ...(e.untracked ? { untracked: true } : {}),
     steps: e.steps.map((s) => stepJson(s, e, locate)),
     ...(kernel
       ? {

@@ -7,7 +7,8 @@ const ipaddr = createRequire(import.meta.url)('ipaddr.js') as typeof IpAddr;
 
 /** What a rule does when it matches: the target and, for a jump or goto, where to. */
 export interface Target {
-  kind: 'ACCEPT' | 'DROP' | 'REJECT' | 'RETURN' | 'LOG' | 'jump' | 'goto' | 'none';
+  /** CT (raw table, `-j CT --notrack`): conntrack leaves the packet untracked; the walk goes on. */
+  kind: 'ACCEPT' | 'DROP' | 'REJECT' | 'RETURN' | 'LOG' | 'CT' | 'jump' | 'goto' | 'none';
   chain?: string;
 }
 
@@ -36,18 +37,34 @@ function portIn(port: number | undefined, spec: string): boolean {
 }
 
 /** `eth+` matches every name starting with eth, as iptables has it. */
-function interfaceIs(name: string | undefined, pattern: string): boolean {
+export function interfaceIs(name: string | undefined, pattern: string): boolean {
   if (name === undefined) return false;
   return pattern.endsWith('+') ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
 }
 
 const ECHO_REQUEST = new Set(['echo-request', '8', '128']);
 
-/** The conntrack states the packet has: Docker's published-port traffic is also DNAT. */
-function ctStates(p: Packet): Set<string> {
+/** What the walk knows beyond the packet: whether the raw table left it untracked, and whose names the owner match takes. */
+export interface MatchContext {
+  /** A raw-table `CT --notrack` matched: conntrack never sees it, whatever its --state. */
+  untracked?: boolean;
+  /** Local users and groups by name (the owner match takes names); undefined when there is none. */
+  owners?: { uid(name: string): number | undefined; gid(name: string): number | undefined };
+}
+
+/** The conntrack states the packet has: Docker's published-port traffic is also DNAT; an untracked one has only UNTRACKED. */
+function ctStates(p: Packet, ctx: MatchContext): Set<string> {
+  if (ctx.untracked) return new Set(['UNTRACKED']);
   const s = new Set([p.state === 'new' ? 'NEW' : 'ESTABLISHED']);
   if (p.direction === 'docker') s.add('DNAT');
   return s;
+}
+
+/** `--uid-owner` / `--gid-owner` take a number or a name, which iptables resolves when the rule is loaded. */
+function ownerIs(id: number | undefined, spec: string, byName: ((name: string) => number | undefined) | undefined, name?: string): boolean {
+  if (id === undefined) return false;
+  if (/^\d+$/.test(spec)) return id === Number(spec);
+  return name === spec || byName?.(spec) === id;
 }
 
 /** The target of a rule's arguments (`-j X ...` or `-g X`); none for a rule that only matches. */
@@ -57,7 +74,7 @@ export function targetOf(args: readonly string[]): Target {
   if (g >= 0) return { kind: 'goto', chain: args[g + 1] };
   if (j < 0) return { kind: 'none' };
   const t = args[j + 1] ?? '';
-  if (t === 'ACCEPT' || t === 'DROP' || t === 'REJECT' || t === 'RETURN' || t === 'LOG') return { kind: t };
+  if (t === 'ACCEPT' || t === 'DROP' || t === 'REJECT' || t === 'RETURN' || t === 'LOG' || t === 'CT') return { kind: t };
   return { kind: 'jump', chain: t };
 }
 
@@ -65,7 +82,7 @@ export function targetOf(args: readonly string[]): Target {
  * Does the packet match the rule's matches? The rule is read as iptables reads its
  * arguments; an argument the model never writes is an internal error, not a guess.
  */
-export function matchRule(args: readonly string[], p: Packet, sets: ReadonlyMap<string, IpSet>): MatchResult {
+export function matchRule(args: readonly string[], p: Packet, sets: ReadonlyMap<string, IpSet>, ctx: MatchContext = {}): MatchResult {
   const inIf = p.direction === 'out' ? undefined : p.interface;
   const outIf = p.direction === 'out' ? p.interface : undefined;
   let ok = true;
@@ -119,7 +136,7 @@ export function matchRule(args: readonly string[], p: Packet, sets: ReadonlyMap<
       case '--limit-burst':
         break;
       case '--ctstate': {
-        const have = ctStates(p);
+        const have = ctStates(p, ctx);
         check(v.split(',').some((s) => have.has(s)));
         break;
       }
@@ -127,7 +144,7 @@ export function matchRule(args: readonly string[], p: Packet, sets: ReadonlyMap<
         check(v === 'ORIGINAL');
         break;
       case '--ctorigdstport':
-        check(p.direction === 'docker' && portIn(p.dport, v));
+        check(p.direction === 'docker' && !ctx.untracked && portIn(p.dport, v));
         break;
       case '--set':
       case '--rsource':
@@ -153,7 +170,15 @@ export function matchRule(args: readonly string[], p: Packet, sets: ReadonlyMap<
         break;
       }
       case '--uid-owner':
-        check(p.direction === 'out' && p.user.uid === Number(v));
+        check(p.direction === 'out' && ownerIs(p.user.uid, v, ctx.owners?.uid, p.user.name));
+        break;
+      case '--gid-owner':
+        check(p.direction === 'out' && ownerIs(p.user.gid, v, ctx.owners?.gid));
+        break;
+      case '--syn':
+        // A new TCP connection's packet is a SYN; an established one's is not.
+        check(p.proto === 'tcp' && p.state === 'new');
+        i--;
         break;
       case '--icmp-type':
       case '--icmpv6-type':

@@ -22,8 +22,8 @@ export interface Packet {
   dport?: number;
   /** The interface it comes in on (in, forward, docker, docker-out) or leaves by (out). */
   interface: string;
-  /** The local user that sends it (out only); root when not given. */
-  user: { uid: number; name?: string };
+  /** The local user that sends it (out only); root when not given. gid: the user's primary group (a bare uid: the same number). */
+  user: { uid: number; name?: string; gid?: number };
   state: 'new' | 'established';
 }
 
@@ -34,7 +34,7 @@ export interface PacketProblem {
 }
 
 /** Looks a user name up (the system's passwd); undefined when there is no such user. */
-export type UserLookup = (name: string) => { uid: number } | undefined;
+export type UserLookup = (name: string) => { uid: number; gid?: number } | undefined;
 
 /** Where a packet's unspecified addresses come from: documentation addresses, as the kernel proof assigns them. */
 const DEFAULT_ADDRESSES = {
@@ -64,11 +64,22 @@ function hostAddress(value: unknown): { family: Family; text: string } {
 
 const isLoopback = (a: { family: Family; text: string }) => (a.family === 4 ? a.text.startsWith('127.') : a.text === '::1');
 
+/** What the host's settings decide about an unspecified field: a docker-out packet comes in on the first of docker.bridge. */
+export interface PacketDefaults {
+  dockerBridges?: readonly string[];
+}
+
+/** The bridge a container's connection comes in on when none is given: the first of docker.bridge (a wildcard's first name: br-+ is br-0). */
+export function defaultBridge(bridges: readonly string[] | undefined): string {
+  const first = bridges?.[0] ?? 'docker0';
+  return first.endsWith('+') ? `${first.slice(0, -1)}0` : first;
+}
+
 /**
  * A packet from its fields (command-line flags or an expectations file entry): defaults
  * filled in, and every impossible combination refused with the field it is about.
  */
-export function parsePacket(raw: Readonly<Record<string, unknown>>, lookupUser: UserLookup): { packet?: Packet; problems: PacketProblem[] } {
+export function parsePacket(raw: Readonly<Record<string, unknown>>, lookupUser: UserLookup, opts: PacketDefaults = {}): { packet?: Packet; problems: PacketProblem[] } {
   const problems: PacketProblem[] = [];
   const field = <T>(key: PacketKey, parse: (v: unknown) => T): T | undefined => {
     const v = raw[key];
@@ -104,12 +115,12 @@ export function parsePacket(raw: Readonly<Record<string, unknown>>, lookupUser: 
     if (typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v))) {
       const uid = Number(v);
       if (!Number.isInteger(uid) || uid < 0 || uid > 4294967294) throw new ValueError(`${show(v)} is not a user id`);
-      return { uid };
+      return { uid, gid: uid };
     }
     if (typeof v !== 'string' || !/^[a-z_][a-z0-9_.-]{0,31}\$?$/i.test(v)) throw new ValueError(`${show(v)} is not a user name or id`);
     const found = lookupUser(v);
     if (!found) throw new ValueError(`no user "${v}" on this system (give a uid instead)`);
-    return { uid: found.uid, name: v };
+    return { uid: found.uid, name: v, gid: found.gid ?? found.uid };
   });
 
   if (!direction || !proto) return { problems };
@@ -127,7 +138,7 @@ export function parsePacket(raw: Readonly<Record<string, unknown>>, lookupUser: 
   const family: Family = given?.family ?? (proto === 'ipv6-icmp' ? 6 : 4);
   if (proto === 'icmp' && family === 6) problems.push({ key: 'proto', message: 'icmp is IPv4; an IPv6 packet is ipv6-icmp' });
   if (proto === 'ipv6-icmp' && family === 4) problems.push({ key: 'proto', message: 'ipv6-icmp is IPv6; an IPv4 packet is icmp' });
-  const ifName = iface ?? DEFAULT_INTERFACE;
+  const ifName = iface ?? (direction === 'docker-out' ? defaultBridge(opts.dockerBridges) : DEFAULT_INTERFACE);
   if (ifName === 'lo') {
     for (const [key, a] of [['source', source], ['destination', destination]] as const) {
       if (a && !isLoopback(a)) problems.push({ key, message: `${a.text} cannot cross lo (only 127.0.0.0/8 and ::1 do)` });
@@ -137,17 +148,18 @@ export function parsePacket(raw: Readonly<Record<string, unknown>>, lookupUser: 
 
   const d = DEFAULT_ADDRESSES[family];
   const loop = ifName === 'lo' ? (family === 4 ? '127.0.0.1' : '::1') : undefined;
-  // In: the host is the destination; out: the source; forward: neither (two others).
+  // In: the host is the destination; out: the source; forward and docker-out: neither (two others).
   const local = direction === 'out' ? 'source' : 'destination';
-  const fallback = (which: 'source' | 'destination') => loop ?? (which === local && direction !== 'forward' ? d.host : d.other);
+  const routed = direction === 'forward' || direction === 'docker-out';
+  const fallback = (which: 'source' | 'destination') => loop ?? (which === local && !routed ? d.host : d.other);
   const packet: Packet = {
     direction,
     family,
     proto,
     source: source?.text ?? fallback('source'),
-    destination: destination?.text ?? (direction === 'forward' && !loop ? (family === 4 ? '198.51.100.2' : '2001:db8:1::2') : fallback('destination')),
+    destination: destination?.text ?? (routed && !loop ? (family === 4 ? '198.51.100.2' : '2001:db8:1::2') : fallback('destination')),
     interface: ifName,
-    user: user ?? { uid: 0, name: 'root' },
+    user: user ?? { uid: 0, name: 'root', gid: 0 },
     state,
   };
   if (proto === 'tcp' || proto === 'udp') {

@@ -3,7 +3,7 @@ import { parseYamlFile } from '../parse/parse-yaml.js';
 import { didYouMean } from '../validate/did-you-mean.js';
 import { problemAt } from '../validate/problems.js';
 import { show } from '../validate/values.js';
-import { PACKET_KEYS, parsePacket, type Packet, type UserLookup } from './packet.js';
+import { PACKET_KEYS, parsePacket, type Packet, type PacketDefaults, type UserLookup } from './packet.js';
 import type { Verdict } from './walk.js';
 
 export interface Expectation {
@@ -22,7 +22,7 @@ const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'ob
  * An expectations file: a YAML list of `{ packet: {...}, expect: accept|drop|reject }`.
  * Every problem is located (`file:line:col [2].packet.dport: ...`), all of them at once.
  */
-export function readExpectations(file: string, text: string, lookupUser: UserLookup): { expectations: Expectation[]; problems: Problem[] } {
+export function readExpectations(file: string, text: string, lookupUser: UserLookup, defaults: PacketDefaults = {}): { expectations: Expectation[]; problems: Problem[] } {
   const parsed = parseYamlFile(file, text);
   if (!parsed.ok) return { expectations: [], problems: parsed.problems };
   const f = parsed.parsed;
@@ -53,7 +53,7 @@ export function readExpectations(file: string, text: string, lookupUser: UserLoo
       problems.push(problemAt(f, [i, 'packet'], entry.packet === undefined ? 'is required' : `expected a mapping of ${PACKET_KEYS.join(', ')}`));
       return;
     }
-    const r = parsePacket(entry.packet, lookupUser);
+    const r = parsePacket(entry.packet, lookupUser, defaults);
     for (const p of r.problems) {
       const known = (PACKET_KEYS as readonly string[]).includes(p.key);
       const at = known && entry.packet[p.key] === undefined ? [i, 'packet'] : [i, 'packet', p.key];

@@ -70,10 +70,10 @@ export class KernelLab {
     await this.wire(p);
     const save = p.family === 4 ? 'iptables' : 'ip6tables';
     // Every packet starts fresh: no connection, no rate-limit history, counters at zero.
-    await this.sh(this.host, `conntrack -F >/dev/null 2>&1 || true; for f in /proc/net/xt_recent/*; do [ -e "$f" ] && echo / > "$f"; done; iptables -Z; ip6tables -Z`);
+    await this.sh(this.host, `conntrack -F >/dev/null 2>&1 || true; for f in /proc/net/xt_recent/*; do [ -e "$f" ] && echo / > "$f"; done; iptables -Z; ip6tables -Z; iptables -t raw -Z 2>/dev/null || true; ip6tables -t raw -Z 2>/dev/null || true`);
     const from = p.direction === 'in' ? this.peer : this.host;
     const peer = await this.probe(from, p);
-    const dump = await this.exec(this.host, [`${save}-save`, '-c', '-t', 'filter']);
+    const dump = await this.exec(this.host, [`${save}-save`, '-c']);
     return { moved: movedCounters(dump.stdout), peer };
   }
 
@@ -121,7 +121,7 @@ export class KernelLab {
   private async probe(ns: string, p: Packet): Promise<KernelObservation['peer']> {
     const asUser = (argv: string[]) => {
       if (p.direction !== 'out' || p.user.uid === 0) return argv;
-      const gid = p.user.name ? lookupUser(p.user.name)?.gid ?? p.user.uid : p.user.uid;
+      const gid = p.user.gid ?? (p.user.name ? lookupUser(p.user.name)?.gid : undefined) ?? p.user.uid;
       return ['setpriv', `--reuid=${p.user.uid}`, `--regid=${gid}`, '--clear-groups', ...argv];
     };
     if (p.proto === 'tcp' || p.proto === 'udp') {
@@ -160,21 +160,33 @@ export class KernelLab {
   }
 }
 
-/** `iptables-save -c`: each rule's (1-based, per chain) and each built-in policy's (0) packet counter that is not zero. */
-export function movedCounters(dump: string): { chain: string; position: number }[] {
-  const out: { chain: string; position: number }[] = [];
+/**
+ * `iptables-save -c`: each rule's (1-based, per chain) and each built-in policy's (0) packet
+ * counter that is not zero, in the filter and raw tables (the others gen-fw does not write).
+ */
+export function movedCounters(dump: string): KernelObservation['moved'] {
+  const out: KernelObservation['moved'] = [];
   const seen = new Map<string, number>();
+  let table = '';
   for (const line of dump.split('\n')) {
+    const header = /^\*(\S+)/.exec(line);
+    if (header) {
+      table = header[1]!;
+      seen.clear();
+      continue;
+    }
+    if (table !== 'filter' && table !== 'raw') continue;
+    const at = table === 'raw' ? { table: 'raw' as const } : {};
     const policy = /^:(\S+) (ACCEPT|DROP) \[(\d+):\d+\]/.exec(line);
     if (policy) {
-      if (Number(policy[3]) > 0) out.push({ chain: policy[1]!, position: 0 });
+      if (Number(policy[3]) > 0) out.push({ ...at, chain: policy[1]!, position: 0 });
       continue;
     }
     const rule = /^\[(\d+):\d+\] -A (\S+)/.exec(line);
     if (!rule) continue;
     const n = (seen.get(rule[2]!) ?? 0) + 1;
     seen.set(rule[2]!, n);
-    if (Number(rule[1]) > 0) out.push({ chain: rule[2]!, position: n });
+    if (Number(rule[1]) > 0) out.push({ ...at, chain: rule[2]!, position: n });
   }
   return out;
 }

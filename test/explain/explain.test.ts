@@ -1,7 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { loadExplainer } from '../../src/cli/load-model.js';
+import { matchRule } from '../../src/explain/match-rule.js';
 import { makeProject, repoRoot, runCli } from '../helpers/render.js';
 
 // A project with sets, a deny list, a rate limit, final: reject and more than eight inbound
@@ -9,7 +11,10 @@ import { makeProject, repoRoot, runCli } from '../helpers/render.js';
 const project = fileURLToPath(new URL('./project', import.meta.url));
 const golden = fileURLToPath(new URL('./golden', import.meta.url));
 
-const CASES: Record<string, { args: string[]; exit: number }> = {
+const scenario = (name: string) => join(repoRoot, 'test/scenarios', name);
+
+// dir: a project of test/scenarios (default: test/explain/project).
+const CASES: Record<string, { args: string[]; exit: number; dir?: string }> = {
   'office-to-postgres': { args: ['--direction', 'in', '--proto', 'tcp', '--source', '198.51.100.7', '--dport', '5432'], exit: 0 },
   'world-to-postgres': { args: ['--direction', 'in', '--proto', 'tcp', '--source', '203.0.113.9', '--dport', '5432'], exit: 1 },
   'blocklisted-ssh-v6': { args: ['--direction', 'in', '--proto', 'tcp', '--source', '2001:db8:66::1', '--dport', '22'], exit: 1 },
@@ -18,12 +23,26 @@ const CASES: Record<string, { args: string[]; exit: number }> = {
   'unknown-port-rejected': { args: ['--direction', 'in', '--proto', 'udp', '--dport', '9999'], exit: 1 },
   'metadata-as-nobody': { args: ['--direction', 'out', '--proto', 'tcp', '--destination', '169.254.169.254', '--dport', '80', '--user', '65534'], exit: 1 },
   'established-reply': { args: ['--direction', 'in', '--proto', 'tcp', '--dport', '5432', '--state', 'established'], exit: 0 },
+  // notrack: the raw table marks it untracked; its reply (not a SYN) leaves by GFW-OUTPUT-UNTRACKED.
+  'notrack-zone-transfer': { args: ['--direction', 'in', '--proto', 'tcp', '--source', '198.51.100.7', '--dport', '53'], exit: 0, dir: scenario('notrack') },
+  'notrack-reply': {
+    args: ['--direction', 'out', '--proto', 'tcp', '--sport', '53', '--destination', '198.51.100.7', '--dport', '40000', '--state', 'established'],
+    exit: 0,
+    dir: scenario('notrack'),
+  },
+  // The worked example of docs/docker-and-kubernetes.md: the sandbox network may not reach the private ranges; docker0 may.
+  'docker-out-sandbox-rejected': {
+    args: ['--direction', 'docker-out', '--proto', 'tcp', '--interface', 'docker-sandbox', '--destination', '10.0.0.5', '--dport', '443'],
+    exit: 1,
+    dir: scenario('docker-sandbox'),
+  },
+  'docker-out-docker0-returned': { args: ['--direction', 'docker-out', '--proto', 'tcp', '--destination', '10.0.0.5', '--dport', '443'], exit: 0, dir: scenario('docker-sandbox') },
 };
 
 describe('gen-fw explain: the way a packet goes, chain by chain (golden text)', () => {
   for (const [name, c] of Object.entries(CASES)) {
     it(name, async () => {
-      const r = await runCli(['explain', ...c.args], project);
+      const r = await runCli(['explain', ...c.args], c.dir ?? project);
       expect(r.stderr).toBe('');
       const file = join(golden, `${name}.txt`);
       if (process.env.UPDATE_GOLDEN) writeFileSync(file, r.stdout + '\n');
@@ -51,7 +70,7 @@ describe('gen-fw explain: an impossible packet is bad input (exit 2, the flag na
     [['--direction', 'sideways', '--proto', 'tcp', '--dport', '22'], /--direction: "sideways" is not a direction/],
     [['--direction', 'in', '--proto', 'tcp', '--dport', '22', '--user', '0'], /--user: only a packet this host sends/],
     [['--direction', 'docker', '--proto', 'tcp', '--dport', '80'], /--direction: direction docker: docker is not enabled/],
-    [['--direction', 'docker-out', '--proto', 'tcp', '--dport', '80'], /--direction: direction docker-out: this ruleset has no docker-out rules/],
+    [['--direction', 'docker-out', '--proto', 'tcp', '--dport', '80'], /--direction: direction docker-out: docker is not enabled/],
     [['--direction', 'in', '--proto', 'tcp'], /--dport: a tcp packet needs a destination port/],
   ];
   for (const [args, message] of bad) {
@@ -161,4 +180,84 @@ describe('gen-fw explain: audit', () => {
       p.cleanup();
     }
   });
+});
+
+describe('gen-fw explain: Docker (docker.enabled: FORWARD jumps to DOCKER-USER only)', () => {
+  const dir = scenario('docker-sandbox');
+
+  it('docker-out: a bridge that is not one of docker.bridge is bad input (exit 2, --interface named)', async () => {
+    const r = await runCli(['explain', '--direction', 'docker-out', '--proto', 'tcp', '--interface', 'eth0', '--dport', '443'], dir);
+    expect(r.stderr).toMatch(/^error: command line --interface: direction docker-out: eth0 is not a Docker bridge \(docker\.bridge: docker0, br-\+, docker-sandbox\)/m);
+    expect(r.exitCode).toBe(2);
+  });
+
+  it('docker-out on a wildcard bridge (br-+): the docker-out rules of every bridge, then Docker accepts', async () => {
+    const r = await runCli(['explain', '--format', 'json', '--direction', 'docker-out', '--proto', 'udp', '--interface', 'br-1a2b', '--destination', '192.168.1.1', '--dport', '53'], dir);
+    const j = JSON.parse(r.stdout) as { verdict: string; decided: { origin: string; effect: string } };
+    expect(j.verdict).toBe('accept');
+    expect(j.decided.origin).toBe("Docker's own chains");
+    expect(j.decided.effect).toContain('-i br-1a2b ! -o br-1a2b -j ACCEPT');
+  });
+
+  it('forward starts in DOCKER-USER and, off Docker\'s bridges, ends in FORWARD\'s policy', async () => {
+    const r = await runCli(['explain', '--direction', 'forward', '--proto', 'tcp', '--dport', '443'], dir);
+    const lines = r.stdout.split('\n');
+    expect(lines[1]).toMatch(/^ {2}FORWARD #1: jump to DOCKER-USER/);
+    expect(r.stdout).toMatch(/eth0 is not one of docker\.bridge\): on to FORWARD's policy/);
+    expect(r.stdout).toMatch(/^verdict: drop, decided by policy of FORWARD$/m);
+    expect(r.exitCode).toBe(1);
+  });
+
+  it('docker (a published port) starts in FORWARD and is accepted by a docker rule', async () => {
+    const r = await runCli(['explain', '--direction', 'docker', '--proto', 'tcp', '--source', '203.0.113.4', '--dport', '8080'], dir);
+    expect(r.stdout).toMatch(/^ {2}FORWARD #1: jump to DOCKER-USER/m);
+    expect(r.stdout).toMatch(/^verdict: accept, decided by conf\.d\/web\.yaml:3:5 rules\[0\]$/m);
+    const other = await runCli(['explain', '--direction', 'docker', '--proto', 'tcp', '--source', '198.51.100.4', '--dport', '8080'], dir);
+    expect(other.stdout).toMatch(/^verdict: drop, decided by base rule "docker published, not allowed"$/m);
+  });
+});
+
+describe('gen-fw explain: notrack', () => {
+  it('a TCP SYN from the notrack port is not a reply: GFW-OUTPUT-UNTRACKED lets it go on to the final drop', async () => {
+    const r = await runCli(['explain', '--format', 'json', '--direction', 'out', '--proto', 'tcp', '--sport', '53', '--destination', '198.51.100.7', '--dport', '40000'], scenario('notrack'));
+    const j = JSON.parse(r.stdout) as { verdict: string; untracked?: boolean; steps: { table?: string; chain: string }[]; decided: { origin: string } };
+    expect(j).toMatchObject({ verdict: 'drop', untracked: true, decided: { origin: 'base rule "final drop"' } });
+    expect(j.steps[1]).toMatchObject({ table: 'raw', chain: 'GFW-OUTPUT' });
+    expect(j.steps.map((s) => s.chain)).toContain('GFW-OUTPUT-UNTRACKED');
+  });
+
+  it('a packet no notrack rule marks walks the filter table alone, with --state as given', async () => {
+    const r = await runCli(['explain', '--direction', 'in', '--proto', 'tcp', '--source', '203.0.113.9', '--dport', '53'], scenario('notrack'));
+    expect(r.stdout).not.toMatch(/raw|UNTRACKED/);
+    expect(r.stdout).toMatch(/^verdict: drop, decided by base rule "final drop"$/m);
+  });
+});
+
+describe('gen-fw explain: every argument the model writes is read', () => {
+  for (const name of ['default', 'services', 'notrack', 'docker-sandbox', 'reject-v4-only']) {
+    it(`test/scenarios/${name}: every rule of both tables, both families, every direction`, async () => {
+      const dir = scenario(name);
+      const quiet = { result: () => undefined, error: () => undefined, warning: () => undefined };
+      const { explainer } = await loadExplainer({ config: existsSync(join(dir, 'gen-fw.yaml')) ? join(dir, 'gen-fw.yaml') : undefined, confD: join(dir, 'conf.d') }, quiet);
+      let rules = 0;
+      for (const family of [4, 6] as const) {
+        const t = explainer.table(family);
+        for (const chains of [t.chains, t.raw]) {
+          for (const c of chains.values()) {
+            for (const r of c.rules) {
+              for (const direction of ['in', 'out', 'forward', 'docker', 'docker-out'] as const) {
+                for (const proto of ['tcp', 'udp', family === 4 ? 'icmp' : 'ipv6-icmp'] as const) {
+                  const ports = proto === 'tcp' || proto === 'udp' ? { sport: 53, dport: 53 } : {};
+                  const packet = { direction, family, proto, ...ports, source: family === 4 ? '10.0.0.5' : '2001:db8::5', destination: family === 4 ? '10.0.0.6' : '2001:db8::6', interface: 'docker0', user: { uid: 0, gid: 0 }, state: 'new' as const };
+                  for (const untracked of [false, true]) expect(() => matchRule(r.args, packet, t.sets, { untracked })).not.toThrow();
+                }
+              }
+              rules++;
+            }
+          }
+        }
+      }
+      expect(rules).toBeGreaterThan(20);
+    });
+  }
 });
