@@ -15,11 +15,13 @@ export interface SetFile {
 export async function readSets(
   host: HostConfig,
   configPath: string | undefined,
+  only?: readonly string[],
 ): Promise<{ sets: Map<string, SetFile>; problems: Problem[] }> {
   const base = configPath ? dirname(resolve(configPath)) : process.cwd();
   const sets = new Map<string, SetFile>();
   const problems: Problem[] = [];
   for (const [name, def] of Object.entries(host.sets).sort(([a], [b]) => a.localeCompare(b))) {
+    if (only && !only.includes(name)) continue;
     const path = resolve(base, def.file);
     const file = displayPath(path);
     let text: string;
