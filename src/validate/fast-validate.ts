@@ -62,7 +62,7 @@ export const NESTED_KEYS = {
   docker: ['enabled', 'bridge', 'block_metadata'],
   conntrack_limits: CONNTRACK_LIMIT_KEYS,
   kubernetes: ['enabled'],
-  'sets.*': ['file'],
+  'sets.*': ['file', 'allow_outside_project'],
   persistence: ['iptables_persistent', 'pre_up'],
   drift_check: ['schedule', 'ignore_chains', 'textfile_dir'],
 } as const satisfies Record<string, readonly string[]>;
@@ -217,7 +217,8 @@ function sets(value: unknown): Fields {
   const out: Fields = {};
   for (const [name, def] of Object.entries(plainObject(value))) {
     if (!SET_NAME_RE.test(name)) throw new NotPlain();
-    out[name] = { file: parseRelativeFile(fields(def, NESTED_KEYS['sets.*']).file) };
+    const d = fields(def, NESTED_KEYS['sets.*']);
+    out[name] = { file: parseRelativeFile(d.file), allow_outside_project: bool(d.allow_outside_project, false) };
   }
   return out;
 }

@@ -156,7 +156,7 @@ export const hostSchema = z.strictObject({
   sets: z
     .record(
       z.string().regex(SET_NAME_RE, 'set names are letters, digits, "_" and "-", at most 24'),
-      z.strictObject({ file: typed(parseRelativeFile) }),
+      z.strictObject({ file: typed(parseRelativeFile), allow_outside_project: z.boolean().default(false) }),
     )
     .default({}),
   persistence: z
