@@ -2,6 +2,9 @@ import { InputError, type Problem } from '../errors.js';
 import { parseYamlFile } from '../parse/parse-yaml.js';
 import { validateConfig, validateHost, validateService, type Config, type HostInput, type Service } from '../validate/validate-config.js';
 import { readInputs } from './read-inputs.js';
+import { readSets } from './read-sets.js';
+import type { HostConfig } from '../validate/schema.js';
+import type { Address } from '../validate/values.js';
 
 export interface Loaded {
   config: Config;
@@ -45,10 +48,21 @@ export async function loadConfig(opts: { config?: string; confD: string }): Prom
     }
   }
   if (!host) throw new InputError([...readProblems, ...parseProblems]);
-  const v = validateConfig(host.host, hostInput, services, problems);
+  const v = validateConfig(host.host, hostInput, services, problems, await denySetMembers(host.host, inputs.host?.path));
   const all = [...readProblems, ...parseProblems, ...v.problems];
   if (all.length > 0 || !v.config) throw new InputError(all);
   return { config: withImpliedSettings(v.config), warnings: v.warnings };
+}
+
+/**
+ * The members of the sets the deny list names, for the lock-out guard (a deny set may cover
+ * every address). A set file's own problems are reported when the sets are read for the render.
+ */
+async function denySetMembers(host: HostConfig | undefined, configPath: string | undefined): Promise<Address[]> {
+  const names = host?.deny.source?.sets.filter((n) => Object.hasOwn(host.sets, n)) ?? [];
+  if (!host || names.length === 0) return [];
+  const { sets } = await readSets(host, configPath, names);
+  return [...sets.values()].flatMap((s) => s.addresses);
 }
 
 const IMPLIED_IGNORES = {

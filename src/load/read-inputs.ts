@@ -55,7 +55,9 @@ function cannotRead(e: unknown): string {
   return `cannot read: ${why}`;
 }
 
-const SERVICE_FILE_RE = /^[^.].*\.ya?ml$/s;
+// Any case here, so that "ok.YAML" is refused with a message rather than skipped unseen.
+const SERVICE_FILE_RE = /^[^.].*\.ya?ml$/is;
+const LOWER_CASE_EXTENSION_RE = /\.ya?ml$/;
 
 /**
  * The service files in conf.d: NAME.yaml and NAME.yml that are files (or symlinks to
@@ -118,6 +120,10 @@ function* readServiceFiles(confD: string, names: readonly string[]): Generator<S
   const seen = new Map<string, string>();
   const shown = displayPathsIn(confD);
   for (const name of names) {
+    if (!LOWER_CASE_EXTENSION_RE.test(name)) {
+      yield { problem: { file: shown(name), message: 'service files end in .yaml or .yml (lower case): rename it, or move it out of conf.d' } };
+      continue;
+    }
     const service = name.replace(/\.ya?ml$/, '');
     const r = readInput(join(confD, name), shown(name));
     if (isProblem(r)) {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { sha256 } from '../shared/hash.js';
 import type { IptRule } from '../model/types.js';
 import { InputError } from '../errors.js';
+import { cap } from '../validate/value-error.js';
 import { packageRoot } from '../version.js';
 import { awkAssignment, runtimeText } from './runtime-files.js';
 import { commentText, shellQuote } from './shell-quote.js';
@@ -56,14 +57,45 @@ export interface TemplateFile {
 /** The partials (partials/*.hbs), then the templates (*.hbs), each sorted by name. */
 export function readTemplateFiles(dir: string): TemplateFile[] {
   const files: TemplateFile[] = [];
+  // The directory itself first: a --templates that is missing or a file is named as such.
+  const top = listTemplates(dir, '');
+  const names = { partials: listTemplates(dir, 'partials'), '': top };
   for (const [sub, partial] of [['partials', true], ['', false]] as const) {
-    for (const name of readdirSync(join(dir, sub)).sort()) {
+    for (const name of names[sub]) {
       if (!name.endsWith('.hbs')) continue;
       const path = sub ? `${sub}/${name}` : name;
       files.push({ path, name: name.replace(/\.hbs$/, ''), partial, text: readFileSync(join(dir, path), 'utf8') });
     }
   }
   return files;
+}
+
+/** The names in a templates directory (partials/ may be absent); a missing or unreadable --templates is bad input. */
+function listTemplates(dir: string, sub: string): string[] {
+  try {
+    return readdirSync(join(dir, sub)).sort();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (sub && code === 'ENOENT') return [];
+    const why = code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'is not a directory' : code === 'EACCES' ? 'cannot read: permission denied' : `cannot read (${code ?? 'error'})`;
+    throw new InputError([{ file: join(dir, sub), message: `${why} (--templates names a directory of Handlebars templates)` }]);
+  }
+}
+
+/**
+ * A template whose run fails (strict mode: a name the data does not have; a helper given
+ * the wrong thing) is bad input of --templates, not an internal error: exit 2, its file.
+ */
+function reportingFailures(template: Template, file: string): Template {
+  return (data) => {
+    try {
+      return template(data);
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      const message = String((e as Error).message ?? e).split('\n')[0]!;
+      throw new InputError([{ file, message: `template failed at render: ${cap(message)}` }]);
+    }
+  };
 }
 
 /**
@@ -120,8 +152,9 @@ export function loadTemplates(dir: string, precompiled: PrecompiledTemplates | n
     // finds a broken template in --templates before anything is written.
     if (!spec) checkTemplate(hb.precompile!, dir, f);
     const template = spec ? hb.template(spec) : hb.compile!(f.text, COMPILE_OPTIONS);
+    // A partial's failure is caught by the template that includes it.
     if (f.partial) hb.registerPartial(f.name, template);
-    else templates.set(f.name, template);
+    else templates.set(f.name, reportingFailures(template, join(dir, f.path)));
   }
   return { templates, compiled };
 }

@@ -120,7 +120,7 @@ export const hostSchema = mapping({
   // conntrack_limits: the nf_conntrack sysctls, each optional, in the ranges of conntrack-limits.ts.
   conntrack_limits: opt(conntrackLimits),
   kubernetes: def(mapping({ enabled: def(bool(), false) }), {}),
-  sets: def(named(setName, { type: 'string', pattern: SET_NAME_RE.source }, mapping({ file: req(parsed(parseRelativeFile, V.file!)) })), {}),
+  sets: def(named(setName, { type: 'string', pattern: SET_NAME_RE.source }, mapping({ file: req(parsed(parseRelativeFile, V.file!)), allow_outside_project: def(bool(), false) })), {}),
   persistence: def(mapping({ iptables_persistent: def(bool(), true), pre_up: def(bool(), true) }), {}),
   drift_check: def(
     mapping({

@@ -5,7 +5,8 @@ import { checkAudit } from './audit.js';
 import { checkNotrack } from './notrack.js';
 import { hostSchema, serviceSchema, type HostConfig, type RuleConfig } from './schema.js';
 import { checkValue, mustCheck, type Node } from './spec.js';
-import type { AddressSpec, Family } from './values.js';
+import type { Address, AddressSpec, Family } from './values.js';
+import { checkLockOut } from './lock-out.js';
 import { problemAt, problemsOf } from './problems.js';
 
 export const SERVICE_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,21}$/;
@@ -88,15 +89,22 @@ export function builtInHost(): HostConfig {
   return mustCheck(hostSchema, {});
 }
 
-/** The checks that need the whole config (lock-out), and the config when nothing was wrong anywhere. */
+/**
+ * The checks that need the whole config (lock-out), and the config when nothing was wrong
+ * anywhere. `denySetMembers`: the addresses read from the set files the deny list names.
+ */
 export function validateConfig(
   host: HostConfig | undefined,
   hostInput: HostInput | undefined,
   services: Service[],
   problems: Problem[],
+  denySetMembers: readonly Address[] = [],
 ): Validated {
   const warnings: Problem[] = [];
-  if (host) checkLockOut(host, services, hostInput?.parsed, problems, warnings);
+  if (host) {
+    checkLockOut(host, services, hostInput?.parsed, denySetMembers, problems);
+    checkPolicies(host, hostInput?.parsed, problems, warnings);
+  }
   if (problems.length > 0 || !host) return { problems, warnings };
   return {
     config: { host, hostFile: hostInput ? { file: hostInput.parsed.file, sha256: hostInput.sha256 } : undefined, services },
@@ -186,36 +194,14 @@ function givenIn(file: ParsedFile, path: readonly string[]): boolean {
   return true;
 }
 
-/** Does any inbound rule accept new TCP connections on the SSH port? */
-function serviceOpensSsh(services: Service[]): boolean {
-  return services.some((s) =>
-    s.rules.some(
-      (r) =>
-        r.direction === 'in' &&
-        r.action === 'accept' &&
-        (r.proto === 'tcp' || r.proto === 'all') &&
-        (!r.dport || r.dport.some((p) => p.from <= 22 && 22 <= p.to)),
-    ),
-  );
-}
-
-function checkLockOut(
+function checkPolicies(
   host: HostConfig,
-  services: Service[],
   file: ParsedFile | undefined,
   problems: Problem[],
   warnings: Problem[],
 ): void {
   const where = (key: string, message: string): Problem =>
     file ? problemAt(file, [key], message) : { file: '(built-in defaults)', key, message };
-  if (host.policy.input === 'drop' && host.ssh === false && !serviceOpensSsh(services) && !host.allow_no_ssh) {
-    problems.push(
-      where(
-        'ssh',
-        'the inbound policy is drop and nothing lets SSH in: this image would lock you out (configure ssh:, open tcp 22 in a service, or set allow_no_ssh: true if that is what you want)',
-      ),
-    );
-  }
   if (host.conntrack.established === false && (host.policy.input === 'drop' || host.policy.output === 'drop') && !host.allow_no_ssh) {
     problems.push(
       where(

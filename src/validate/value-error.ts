@@ -1,13 +1,21 @@
 /** A value that is not what its field takes; the message is for people. */
 export class ValueError extends Error {}
 
-/** A value as a message quotes it: JSON, cut at 60 characters. */
+/** How much of a value a message quotes: longer values are cut, and their length said. */
+export const SHOWN_MAX = 80;
+
+/** A value as a message quotes it: JSON, at most SHOWN_MAX characters, then "… (N characters)". */
 export function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
+  let s: string;
   try {
-    const s = JSON.stringify(value);
-    return s === undefined ? String(value) : s.length > 60 ? s.slice(0, 57) + '...' : s;
+    s = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   } catch {
-    return String(value);
+    s = String(value);
   }
+  return cap(s);
+}
+
+/** Text cut to SHOWN_MAX characters, saying how long it was. */
+export function cap(text: string): string {
+  return text.length > SHOWN_MAX ? `${text.slice(0, SHOWN_MAX)}… (${text.length} characters)` : text;
 }

@@ -4,6 +4,7 @@ import { ValueError, show } from './value-error.js';
 
 export { ValueError, show } from './value-error.js';
 export { DEFAULT_IGNORE_CHAINS, parseChainGlob, parseInterfaceGlob } from './globs.js';
+export { parseSchedule } from './cron.js';
 
 /**
  * ipaddr.js is CommonJS: required, not imported, because importing it from ESM has Node scan
@@ -65,16 +66,48 @@ export function parsePortList(value: unknown): PortRange[] {
   return items.map(parsePort);
 }
 
+/**
+ * "x::a.b.c.d" as "x::hhhh:hhhh": ipaddr.js reads "::1.2.3.4" (IPv4-compatible) as
+ * "::ffff:1.2.3.4" (IPv4-mapped), a different address; in hex it reads what was written.
+ */
+function dottedTailToHex(text: string): string {
+  const m = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(\/.*)?$/.exec(text);
+  if (!m) return text;
+  const octets = m.slice(2, 6).map(Number);
+  if (octets.some((o) => o > 255) || m.slice(2, 6).some((o) => /^0\d/.test(o!))) return text;
+  const [a, b, c, d] = octets as [number, number, number, number];
+  return `${m[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}${m[6] ?? ''}`;
+}
+
+/**
+ * IPv6 forms that carry an IPv4 address: ::ffff:0:0/96 (IPv4-mapped) and ::/96 (the
+ * deprecated IPv4-compatible form, apart from :: and ::1). A socket sees IPv4 traffic with
+ * mapped addresses, but netfilter sees it as IPv4, in iptables: an ip6tables rule on these
+ * never matches. Only whole addresses or networks inside those blocks (prefix 96 or more).
+ */
+function embeddedIpv4(addr: IpAddr.IPv6, bits: number): string | undefined {
+  if (bits < 96) return undefined;
+  const p = addr.parts;
+  if (p.slice(0, 5).some((x) => x !== 0)) return undefined;
+  const v4 = `${p[6]! >> 8}.${p[6]! & 255}.${p[7]! >> 8}.${p[7]! & 255}`;
+  const net = bits === 128 ? v4 : `${v4}/${bits - 96}`;
+  if (p[5] === 0xffff) return `an IPv4-mapped IPv6 ${bits === 128 ? 'address' : 'network'}; write the IPv4 ${bits === 128 ? 'address' : 'network'} (${net}) instead: iptables matches IPv4 traffic, ip6tables never sees it`;
+  const loopbackOrAny = p[5] === 0 && p[6] === 0 && (p[7]! <= 1) && bits >= 127;
+  if (p[5] === 0 && !loopbackOrAny) return `a deprecated IPv4-compatible IPv6 ${bits === 128 ? 'address' : 'network'}; write the IPv4 ${bits === 128 ? 'address' : 'network'} (${net}) instead`;
+  return undefined;
+}
+
 export function parseAddress(value: unknown): Address {
   if (typeof value !== 'string') throw new ValueError(`${show(value)} is not an address or CIDR`);
-  const text = value.trim();
-  const addressPart = text.split('/')[0] ?? '';
+  const written = value.trim();
+  const addressPart = written.split('/')[0] ?? '';
   // ipaddr reads "010.0.0.1" as octal (8.0.0.1); people mean 10.0.0.1. Refuse the ambiguity.
   if (/^\d+(\.\d+){3}$/.test(addressPart) && /(^|\.)0\d/.test(addressPart)) {
     throw new ValueError(`${show(value)} has a leading zero in an octet (octal or decimal?); write it without`);
   }
   // iptables takes no zone index ("fe80::1%eth0"); match the interface with interface: instead.
   if (addressPart.includes('%')) throw new ValueError(`${show(value)} has a zone index; iptables takes none (use interface: to match the interface)`);
+  const text = addressPart.includes(':') ? dottedTailToHex(written) : written;
   try {
     if (text.includes('/')) {
       // Only IPv6 has colons: ipaddr.parseCIDR would try IPv6 first and throw (slowly) for every IPv4 network.
@@ -86,18 +119,19 @@ export function parseAddress(value: unknown): Address {
           : ipaddr.IPv6.networkAddressFromCIDR(text);
       if (network.toString() !== addr.toString()) {
         throw new ValueError(
-          `${text} has host bits set (did you mean ${network.toString()}/${bits} or ${addr.toString()}/${family === 4 ? 32 : 128}?)`,
+          `${written} has host bits set (did you mean ${network.toString()}/${bits} or ${addr.toString()}/${family === 4 ? 32 : 128}?)`,
         );
       }
+      const embedded = family === 6 ? embeddedIpv4(addr as IpAddr.IPv6, bits) : undefined;
+      if (embedded) throw new ValueError(`${show(written)} is ${embedded}`);
       const full = family === 4 ? 32 : 128;
       const canonical = bits === full ? addr.toString() : `${addr.toString()}/${bits}`;
       return { family, text: canonical, any: bits === 0 };
     }
     if (!ipaddr.isValid(text)) throw new Error('invalid');
     const addr = ipaddr.parse(text);
-    if (addr.kind() === 'ipv6' && (addr as IpAddr.IPv6).isIPv4MappedAddress()) {
-      throw new ValueError(`${text} is an IPv4-mapped IPv6 address; write the IPv4 address instead`);
-    }
+    const embedded = addr.kind() === 'ipv6' ? embeddedIpv4(addr as IpAddr.IPv6, 128) : undefined;
+    if (embedded) throw new ValueError(`${show(written)} is ${embedded}`);
     // ipaddr accepts forms like "10.1" and "0x0a000001"; insist on the usual dotted quad.
     if (addr.kind() === 'ipv4' && !/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) throw new Error('invalid');
     return { family: addr.kind() === 'ipv4' ? 4 : 6, text: addr.toString(), any: false };
@@ -172,18 +206,35 @@ export function parseLogPrefix(value: unknown): string {
 export const parseComment = (value: unknown): string => parseRuleText(value, 200, 'comment');
 export const parseDescription = (value: unknown): string => parseRuleText(value, 500, 'description');
 
-const LIMIT_RE = /^([1-9]\d{0,5})\/(second|sec|s|minute|min|m|hour|h|day|d)$/;
+const LIMIT_RE = /^([1-9]\d{0,8})\/(second|sec|s|minute|min|m|hour|h|day|d)$/;
+const SECONDS = { second: 1, minute: 60, hour: 3600, day: 86400 } as const;
+/**
+ * xt_limit counts in units of 1/XT_LIMIT_SCALE (10000) of a second: iptables refuses a rate
+ * whose interval rounds to 0 ("Rate too fast"), so at most 10000/second (600000/minute, ...).
+ */
+export const XT_LIMIT_SCALE = 10000;
+
 export function parseLimit(value: unknown): string {
   const m = typeof value === 'string' ? LIMIT_RE.exec(value) : null;
   if (!m) throw new ValueError(`${show(value)} is not a rate (like "5/min", "10/second", "100/hour")`);
-  const unit = { s: 'second', sec: 'second', second: 'second', m: 'minute', min: 'minute', minute: 'minute', h: 'hour', hour: 'hour', d: 'day', day: 'day' }[m[2] as string];
+  const unit = ({ s: 'second', sec: 'second', second: 'second', m: 'minute', min: 'minute', minute: 'minute', h: 'hour', hour: 'hour', d: 'day', day: 'day' } as const)[m[2] as string]!;
+  const max = XT_LIMIT_SCALE * SECONDS[unit];
+  if (Number(m[1]) > max) throw new ValueError(`${show(value)} is faster than the kernel's limit match can count (at most ${max}/${unit})`);
   return `${m[1]}/${unit}`;
 }
+
+// Linux: a path of at most PATH_MAX (4096) bytes, each name at most NAME_MAX (255).
+const PATH_MAX = 4096;
+const NAME_MAX = 255;
 
 export function parseAbsolutePath(value: unknown): string {
   if (typeof value !== 'string' || !/^\/[A-Za-z0-9_./-]*$/.test(value) || /(^|\/)\.\.?(\/|$)/.test(value)) {
     throw new ValueError(`${show(value)} is not an absolute path (letters, digits, "_.-/", no "." or ".." parts)`);
   }
+  // Leave room for the names gen-fw puts below it (iptables_conf.d/<service>.sh).
+  if (value.length > PATH_MAX - 256) throw new ValueError(`${show(value)} is too long for a path (at most ${PATH_MAX - 256} characters)`);
+  const long = value.split('/').find((part) => part.length > NAME_MAX);
+  if (long !== undefined) throw new ValueError(`${show(value)}: the name ${show(long)} is longer than a file name can be (${NAME_MAX} characters)`);
   return value.length > 1 ? value.replace(/\/+$/, '') : value;
 }
 
@@ -192,14 +243,4 @@ export function parseRelativeFile(value: unknown): string {
     throw new ValueError(`${show(value)} is not a file path (letters, digits, "_.-/")`);
   }
   return value;
-}
-
-const CRON_FIELD = /^(\*|\d{1,2}(-\d{1,2})?)(\/\d{1,2})?(,(\*|\d{1,2}(-\d{1,2})?)(\/\d{1,2})?)*$/;
-export function parseSchedule(value: unknown): string {
-  if (typeof value === 'string') {
-    if (/^@(hourly|daily|weekly|monthly|yearly|annually|reboot)$/.test(value)) return value;
-    const fields = value.trim().split(/\s+/);
-    if (fields.length === 5 && fields.every((f) => CRON_FIELD.test(f))) return fields.join(' ');
-  }
-  throw new ValueError(`${show(value)} is not a cron schedule (five fields like "*/15 * * * *", or @hourly)`);
 }

@@ -130,15 +130,17 @@ const rule0 = (p: FuzzProject) => ((p.services[0]!.body as Doc).rules as Doc[])[
 const rule1 = (p: FuzzProject) => ((p.services[1]!.body as Doc).rules as Doc[])[0]!;
 const valid = {
   iface: fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.:@-]{0,14}\+?$/),
-  address: fc.constantFrom('10.0.0.1', '192.0.2.0/24', '2001:db8::/32', '::/0', '0.0.0.0/0', 'fe80::1', '198.51.100.7'),
+  // Issue 19: IPv4 inside IPv6 (mapped, compatible, NAT64) is refused or rendered as written.
+  address: fc.constantFrom('10.0.0.1', '192.0.2.0/24', '2001:db8::/32', '::/0', '0.0.0.0/0', 'fe80::1', '198.51.100.7', '::1.2.3.0/120', '::ffff:1.2.3.0/120', '64:ff9b::192.0.2.1'),
   port: fc.constantFrom('22', '80:90', '1', '65535', '8080'),
   absPath: fc.stringMatching(/^\/[A-Za-z0-9_.-]{1,12}(\/[A-Za-z0-9_.-]{1,12}){0,2}$/),
   relPath: fc.stringMatching(/^[A-Za-z0-9_.-]{1,12}(\/[A-Za-z0-9_.-]{1,12}){0,2}$/),
   service: fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,21}$/),
   setName: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,23}$/),
   glob: fc.stringMatching(/^[A-Za-z0-9_.*?-]{1,28}$/),
-  schedule: fc.constantFrom('*/15 * * * *', '@hourly', '0 3 * * 1-5'),
-  limit: fc.constantFrom('5/min', '10/second', '100/hour'),
+  // Issue 19: out-of-range cron fields and steps, and rates beyond xt_limit's, must be refused at render.
+  schedule: fc.constantFrom('*/15 * * * *', '@hourly', '0 3 * * 1-5', '99 99 99 99 99', '*/0 * * * *', '0 0 31 dec sun', '@reboot'),
+  limit: fc.constantFrom('5/min', '10/second', '100/hour', '10000/s', '10001/s', '999999/s', '1/day'),
   proto: fc.constantFrom('tcp', 'udp', 'all'),
   direction: fc.constantFrom('in', 'out', 'forward'),
   action: fc.constantFrom('accept', 'drop', 'reject'),
