@@ -16,7 +16,7 @@ export interface PathRule {
   limited: boolean;
 }
 
-export type Direction = 'in' | 'out' | 'forward' | 'docker';
+export type Direction = 'in' | 'out' | 'forward' | 'docker' | 'docker-out';
 
 export interface Path {
   family: Family;
@@ -30,6 +30,7 @@ const WAYS: Record<Direction, { chain: string; into: string; service: (s: string
   out: { chain: CHAIN.output, into: CHAIN.outputRules, service: () => CHAIN.outputRules },
   forward: { chain: CHAIN.forward, into: CHAIN.forwardRules, service: () => CHAIN.forwardRules },
   docker: { chain: CHAIN.dockerUser, into: CHAIN.dockerRules, service: () => CHAIN.dockerRules },
+  'docker-out': { chain: CHAIN.dockerUser, into: CHAIN.dockerOut, service: () => CHAIN.dockerOut },
 };
 
 const isLimited = (rules: readonly IptRule[]) => rules.some((r) => r.args.includes('recent'));
@@ -49,7 +50,7 @@ function baseTag(args: readonly string[]): string {
 export function pathsOf(ruleset: Pick<Ruleset, 'base' | 'fragments'>): Path[] {
   const out: Path[] = [];
   for (const family of [4, 6] as Family[]) {
-    for (const direction of ['in', 'out', 'forward', 'docker'] as Direction[]) {
+    for (const direction of ['in', 'out', 'forward', 'docker', 'docker-out'] as Direction[]) {
       const way = WAYS[direction];
       const rules: PathRule[] = [];
       ruleset.base.sections.forEach((section, si) => {

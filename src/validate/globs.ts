@@ -6,10 +6,30 @@ import { ValueError, show } from './value-error.js';
 /** drift_check.ignore_chains when gen-fw.yaml does not say: one owner, src/shared/ownership.ts. */
 export { DEFAULT_IGNORE_CHAINS } from '../shared/ownership.js';
 
+/**
+ * Names an ignore glob must never match: the built-in chains, the targets a rule jumps to
+ * (a rule "jumping into" an ignored chain is left out too, so "*" would take -j ACCEPT with
+ * it), and gen-fw's own chains. Leaving those out would save a ruleset that boots open
+ * and a drift check blind to the changes that matter.
+ */
+const NEVER_IGNORED = [
+  'INPUT', 'OUTPUT', 'FORWARD', 'PREROUTING', 'POSTROUTING',
+  'ACCEPT', 'DROP', 'REJECT', 'RETURN', 'LOG', 'NFLOG', 'QUEUE', 'NFQUEUE', 'AUDIT',
+  'MASQUERADE', 'SNAT', 'DNAT', 'REDIRECT', 'MARK', 'CONNMARK', 'CT', 'NOTRACK', 'TCPMSS', 'TRACE',
+  'GFW-INPUT', 'GFW-OUTPUT', 'GFW-FORWARD', 'GFW-DROP',
+];
+
 /** Chain-name globs for the drift check: iptables chain characters plus "*" and "?". */
 export function parseChainGlob(value: unknown): string {
   if (typeof value !== 'string' || !/^[A-Za-z0-9_.*?-]{1,28}$/.test(value)) {
     throw new ValueError(`${show(value)} is not a chain-name glob (letters, digits, "_.-", "*" and "?")`);
+  }
+  const re = new RegExp(`^${value.replace(/\./g, '[.]').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const hit = NEVER_IGNORED.find((name) => re.test(name));
+  if (hit) {
+    throw new ValueError(
+      `${show(value)} would also match ${hit} (a built-in chain, a target or one of gen-fw's chains): the saved state and the drift check would lose gen-fw's own rules; name other tools' chains, e.g. "DOCKER*"`,
+    );
   }
   return value;
 }

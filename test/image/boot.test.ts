@@ -4,14 +4,13 @@ import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bench, rulesOf } from '../helpers/netns.js';
-import { makeProject, render, repoRoot, type Project } from '../helpers/render.js';
+import { makeProject, render, type Project } from '../helpers/render.js';
 import { mountedDebianRoot, type DebianRoot } from './debian-root.js';
 
 // Bakes a rendered bundle into a debootstrapped Debian root with install.sh --root (as a
 // Packer chroot build would), then "boots" it in a test namespace with the image's own
 // netfilter-persistent. Every rule goes into namespaces this file creates.
 
-const hasCheck = existsSync(join(repoRoot, 'templates/iptables-check.hbs'));
 const minutes = (n: number) => n * 60_000;
 
 /** The root namespace's firewall, read only: it must be the same at the end. */
@@ -162,7 +161,7 @@ describe('the bundle baked into a Debian image', () => {
     expect(v).toEqual(['open', 'open', 'filtered', 'open', 'filtered']);
   }, minutes(1));
 
-  it.skipIf(!hasCheck)('iptables-check inside the image reports in sync after boot', async () => {
+  it('iptables-check inside the image reports in sync after boot', async () => {
     const r = await inImage(bench!.host, '/opt/sbin/iptables-check');
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toMatch(/IPv4: in sync/);
@@ -188,7 +187,7 @@ describe('the bundle baked into a Debian image', () => {
     }
     // One jump per family: IPv4 and IPv6.
     expect(before.filter((l) => l === '-A INPUT -j GFW-INPUT')).toHaveLength(2);
-    if (hasCheck) expect((await inImage(b.host, '/opt/sbin/iptables-check')).exitCode).toBe(0);
+    expect((await inImage(b.host, '/opt/sbin/iptables-check')).exitCode).toBe(0);
   });
 
   it('refuses netfilter-persistent save and flush, which would lose or wipe other chains', async () => {

@@ -71,7 +71,7 @@ describe('gen-fw init', () => {
   });
 
   // `gen-fw verify` is on main, not yet on this branch: once both are, this runs.
-  it.runIf(existsSync(join(repoRoot, 'src/cli/verify-command.ts')))('makes expectations that hold (gen-fw verify)', async () => {
+  it('makes expectations that hold (gen-fw verify)', async () => {
     const dir = join(base, 'verified');
     expect((await runCli(['init', dir], base)).exitCode).toBe(0);
     const r = await runCli(['verify', 'expectations.yaml'], dir);
