@@ -1,8 +1,8 @@
-import type { FragmentModel } from '../model/types.js';
 import type { Service } from '../validate/validate-config.js';
 import type { Family } from '../validate/values.js';
 import type { Finding } from './finding.js';
 import { covers, normalise, span, type IntervalSet } from './intervals.js';
+import type { LintFragment } from './paths.js';
 import type { Places } from './places.js';
 
 type Proto = 'tcp' | 'udp';
@@ -17,7 +17,7 @@ function portsText(set: IntervalSet): string {
  * ports there that the service opens nowhere in the other family. Said so that nobody is
  * surprised when the other family stays closed.
  */
-export function familyFindings(services: readonly Service[], fragments: readonly FragmentModel[], ipv6: boolean, places: Places, isUnreachable: (service: string, index: number) => boolean): Finding[] {
+export function familyFindings(services: readonly Service[], fragments: readonly LintFragment[], ipv6: boolean, places: Places, isUnreachable: (service: string, index: number) => boolean): Finding[] {
   if (!ipv6) return [];
   const out: Finding[] = [];
   const byName = new Map(fragments.map((f) => [f.service, f]));

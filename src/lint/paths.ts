@@ -1,5 +1,5 @@
 import { CHAIN, serviceInputChain } from '../model/chains.js';
-import type { IptRule, Ruleset } from '../model/types.js';
+import type { BaseRuleset, FragmentModel, IptRule } from '../model/types.js';
 import type { Family } from '../validate/values.js';
 
 /** Where a rule of the model came from: a service file's rule, or one of gen-fw's base rules. */
@@ -14,6 +14,22 @@ export interface PathRule {
   group: string;
   /** The group counts connections (recent): none of its rules takes every packet it matches. */
   limited: boolean;
+}
+
+/** What lint reads of a fragment: its service, file, and each section's rules (no titles, no dispatch guards). */
+export interface LintFragment {
+  service: string;
+  file: string;
+  sections: readonly { rules: readonly IptRule[] }[];
+}
+
+export interface LintRuleset {
+  base: BaseRuleset;
+  fragments: readonly LintFragment[];
+}
+
+export function lintFragment(f: FragmentModel): LintFragment {
+  return { service: f.service, file: f.file, sections: f.sections.map((s) => ({ rules: s.rules })) };
 }
 
 export type Direction = 'in' | 'out' | 'forward' | 'docker';
@@ -46,7 +62,7 @@ function baseTag(args: readonly string[]): string {
  * order (the jumps into a service's chain only skip services it cannot match), then the
  * rest of the base chain. Nothing returns from a service's rules but by falling through.
  */
-export function pathsOf(ruleset: Pick<Ruleset, 'base' | 'fragments'>): Path[] {
+export function pathsOf(ruleset: LintRuleset): Path[] {
   const out: Path[] = [];
   for (const family of [4, 6] as Family[]) {
     for (const direction of ['in', 'out', 'forward', 'docker'] as Direction[]) {
@@ -69,7 +85,7 @@ export function pathsOf(ruleset: Pick<Ruleset, 'base' | 'fragments'>): Path[] {
   return out;
 }
 
-function serviceRules(ruleset: Pick<Ruleset, 'fragments'>, family: Family, chainOf: (s: string) => string): PathRule[] {
+function serviceRules(ruleset: Pick<LintRuleset, 'fragments'>, family: Family, chainOf: (s: string) => string): PathRule[] {
   const out: PathRule[] = [];
   for (const f of ruleset.fragments) {
     const chain = chainOf(f.service);
