@@ -40,13 +40,20 @@ export interface Path {
   rules: PathRule[];
 }
 
-/** A packet's way through our chains for each direction: the base chain, the jump into the services, their chain. */
-const WAYS: Record<Direction, { chain: string; into: string; service: (s: string) => string }> = {
-  in: { chain: CHAIN.input, into: CHAIN.inputRules, service: serviceInputChain },
-  out: { chain: CHAIN.output, into: CHAIN.outputRules, service: () => CHAIN.outputRules },
-  forward: { chain: CHAIN.forward, into: CHAIN.forwardRules, service: () => CHAIN.forwardRules },
-  docker: { chain: CHAIN.dockerUser, into: CHAIN.dockerRules, service: () => CHAIN.dockerRules },
+/** A packet's way through our chains for each direction: the base chain, the jump into the services. */
+const WAYS: Record<Direction, { chain: string; into: string }> = {
+  in: { chain: CHAIN.input, into: CHAIN.inputRules },
+  out: { chain: CHAIN.output, into: CHAIN.outputRules },
+  forward: { chain: CHAIN.forward, into: CHAIN.forwardRules },
+  docker: { chain: CHAIN.dockerUser, into: CHAIN.dockerRules },
 };
+
+/** The service chains every service shares, by direction (inbound rules have a chain per service). */
+const SHARED_CHAINS = new Map<string, Direction>([
+  [CHAIN.outputRules, 'out'],
+  [CHAIN.forwardRules, 'forward'],
+  [CHAIN.dockerRules, 'docker'],
+]);
 
 const isLimited = (rules: readonly IptRule[]) => rules.some((r) => r.args.includes('recent'));
 
@@ -64,6 +71,7 @@ function baseTag(args: readonly string[]): string {
  */
 export function pathsOf(ruleset: LintRuleset): Path[] {
   const out: Path[] = [];
+  const services = serviceRules(ruleset.fragments);
   for (const family of [4, 6] as Family[]) {
     for (const direction of ['in', 'out', 'forward', 'docker'] as Direction[]) {
       const way = WAYS[direction];
@@ -73,7 +81,7 @@ export function pathsOf(ruleset: LintRuleset): Path[] {
         for (const rule of section.rules) {
           if (rule.family !== family || rule.chain !== way.chain || rule.table !== 'filter') continue;
           if (rule.args[rule.args.length - 1] === way.into) {
-            rules.push(...serviceRules(ruleset, family, way.service));
+            for (const r of services.get(`${family}/${direction}`) ?? []) rules.push(r);
             continue;
           }
           rules.push({ rule, origin: { kind: 'base', tag: baseTag(rule.args), title: section.title }, group: `base:${si}`, limited });
@@ -85,16 +93,27 @@ export function pathsOf(ruleset: LintRuleset): Path[] {
   return out;
 }
 
-function serviceRules(ruleset: Pick<LintRuleset, 'fragments'>, family: Family, chainOf: (s: string) => string): PathRule[] {
-  const out: PathRule[] = [];
-  for (const f of ruleset.fragments) {
-    const chain = chainOf(f.service);
+/** The services' rules of each family and direction (`4/in`), in service and rule order: one pass over the fragments. */
+function serviceRules(fragments: readonly LintFragment[]): Map<string, PathRule[]> {
+  const out = new Map<string, PathRule[]>();
+  for (const f of fragments) {
+    const inbound = serviceInputChain(f.service);
     f.sections.forEach((section, index) => {
-      const limited = isLimited(section.rules);
+      let origin: Origin | undefined;
+      let limited = false;
       for (const rule of section.rules) {
         // The raw table's chains (notrack rules) share names with filter's, never a path.
-        if (rule.family !== family || rule.chain !== chain || rule.table !== 'filter') continue;
-        out.push({ rule, origin: { kind: 'service', service: f.service, file: f.file, index }, group: `${f.service}:${index}`, limited });
+        if (rule.table !== 'filter') continue;
+        const direction = rule.chain === inbound ? 'in' : SHARED_CHAINS.get(rule.chain);
+        if (!direction) continue;
+        if (!origin) {
+          origin = { kind: 'service', service: f.service, file: f.file, index };
+          limited = isLimited(section.rules);
+        }
+        const key = `${rule.family}/${direction}`;
+        let list = out.get(key);
+        if (!list) out.set(key, (list = []));
+        list.push({ rule, origin, group: `${f.service}:${index}`, limited });
       }
     });
   }

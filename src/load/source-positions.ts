@@ -29,16 +29,22 @@ function hasPath(data: unknown, path: readonly (string | number)[]): boolean {
 }
 
 /**
+ * The keys of a service rule that lint's findings point at (besides the rule itself);
+ * a new finding that points at another key adds it here.
+ */
+export const PLACED_RULE_KEYS: readonly string[] = ['source', 'destination', 'dport', 'notrack'];
+
+/**
  * Where things sit in the sources, kept from the one parse that gave the data (no file is
  * read or parsed again to find a place). A service file keeps only the places findings
- * and explanations point at — its top-level keys, each rule, each rule's keys — as numbers;
- * gen-fw.yaml (one file) keeps its parsed document and can place any key path.
+ * and explanations point at — each rule, and its PLACED_RULE_KEYS — as numbers; gen-fw.yaml
+ * (one file) keeps its parsed document and can place any key path.
  */
 export class SourcePositions {
   private readonly services = new Map<string, Map<string, number>>();
   private readonly hosts = new Map<string, ParsedFile>();
 
-  /** A service file's places: `[key]`, `['rules', i]` and `['rules', i, key]`. */
+  /** A service file's places: `['rules', i]` and `['rules', i, key]` for the placed keys it has. */
   keepService(parsed: ParsedFile): void {
     const table = new Map<string, number>();
     const keep = (path: (string | number)[]) => {
@@ -47,11 +53,10 @@ export class SourcePositions {
     };
     const data = parsed.data;
     if (isObject(data)) {
-      for (const key of Object.keys(data)) keep([key]);
       if (Array.isArray(data.rules)) {
         data.rules.forEach((rule: unknown, i: number) => {
           keep(['rules', i]);
-          if (isObject(rule)) for (const key of Object.keys(rule)) keep(['rules', i, key]);
+          if (isObject(rule)) for (const key of PLACED_RULE_KEYS) if (Object.hasOwn(rule, key)) keep(['rules', i, key]);
         });
       }
     }
