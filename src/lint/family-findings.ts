@@ -24,7 +24,7 @@ export function familyFindings(services: readonly Service[], fragments: readonly
   for (const s of services) {
     const f = byName.get(s.name);
     if (!f) continue;
-    const famsOf = (i: number) => new Set<Family>(f.sections[i]?.rules.map((r) => r.family) ?? []);
+    const famsOf = (i: number) => f.sections[i]?.families ?? [];
     // What the service accepts in each family and direction, per protocol.
     const open = new Map<string, IntervalSet>();
     const key = (family: Family, direction: string, proto: Proto) => `${family}/${direction}/${proto}`;

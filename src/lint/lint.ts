@@ -1,7 +1,7 @@
 import type { Problem } from '../errors.js';
 import type { PositionOf } from '../load/source-positions.js';
 import { compileRulesetStream, type NamedSet } from '../model/compile-ruleset.js';
-import type { IpSet, RulesetStream } from '../model/types.js';
+import type { IpSet, Ruleset, RulesetStream } from '../model/types.js';
 import type { Config } from '../validate/validate-config.js';
 import { exposedFindings, sshFindings } from './exposure-findings.js';
 import { familyFindings } from './family-findings.js';
@@ -24,16 +24,23 @@ export function knownSets(sets: readonly IpSet[]): Map<string, KnownSet> {
   );
 }
 
-/** Reachability of every service action rule, in every family and direction. */
-export function analyseRuleset(ruleset: LintRuleset & { sets: readonly IpSet[] }, opts: { hints?: readonly string[]; witnesses?: boolean } = {}): RuleReach[] {
+type Kept = LintRuleset & { sets: readonly IpSet[] };
+type AnalyseOpts = { hints?: readonly string[]; witnesses?: boolean };
+
+function analyseKept(ruleset: Kept, opts: AnalyseOpts = {}): RuleReach[] {
   const sets = knownSets(ruleset.sets);
   return pathsOf(ruleset).flatMap((p) => analysePath(p, { sets, ...opts }).reach);
 }
 
+/** Reachability of every service action rule of a whole ruleset, in every family and direction. */
+export function analyseRuleset(ruleset: Pick<Ruleset, 'base' | 'fragments' | 'sets'>, opts: AnalyseOpts = {}): RuleReach[] {
+  return analyseKept({ base: ruleset.base, sets: ruleset.sets, fragments: ruleset.fragments.map(lintFragment) }, opts);
+}
+
 /** Every finding, in source order. Pure: positions come from `positions`. */
-export function lintRuleset(config: Config, ruleset: LintRuleset & { sets: readonly IpSet[] }, positions: PositionOf): Finding[] {
+export function lintRuleset(config: Config, ruleset: Kept, positions: PositionOf): Finding[] {
   const places = new Places(positions, config.hostFile?.file);
-  const groups = groupReach(analyseRuleset(ruleset));
+  const groups = groupReach(analyseKept(ruleset));
   const isUnreachable = (service: string, index: number) => unreachable(groups.get(`${service}:${index}`) ?? []);
   return [
     ...shadowFindings(groups, places),

@@ -16,11 +16,20 @@ export interface PathRule {
   limited: boolean;
 }
 
-/** What lint reads of a fragment: its service, file, and each section's rules (no titles, no dispatch guards). */
+/** What lint keeps of a fragment section: its families, whether it counts connections, and the rules a path can meet. */
+export interface LintSection {
+  /** The families of every rule the section compiled to. */
+  families: readonly Family[];
+  limited: boolean;
+  /** Its filter rules in the service chains (comments left out: lint reads no service rule's comment). */
+  rules: readonly IptRule[];
+}
+
+/** What lint reads of a fragment: its service, file and sections (no titles, no dispatch guards, no raw rules). */
 export interface LintFragment {
   service: string;
   file: string;
-  sections: readonly { rules: readonly IptRule[] }[];
+  sections: readonly LintSection[];
 }
 
 export interface LintRuleset {
@@ -28,8 +37,32 @@ export interface LintRuleset {
   fragments: readonly LintFragment[];
 }
 
+const FAMILIES: readonly (readonly Family[])[] = [[], [4], [6], [4, 6]];
+
+/** A rule's arguments without `-m comment --comment TEXT`. */
+function withoutComment(args: readonly string[]): string[] {
+  const i = args.indexOf('--comment');
+  if (i < 2 || args[i - 1] !== 'comment' || args[i - 2] !== '-m') return [...args];
+  return [...args.slice(0, i - 2), ...args.slice(i + 2)];
+}
+
+/**
+ * What lint keeps of a fragment as the model streams it: small enough to hold for 10,000
+ * services while the rest of the fragment is rendered and dropped.
+ */
 export function lintFragment(f: FragmentModel): LintFragment {
-  return { service: f.service, file: f.file, sections: f.sections.map((s) => ({ rules: s.rules })) };
+  const inbound = serviceInputChain(f.service);
+  const sections = f.sections.map((s): LintSection => {
+    let mask = 0;
+    const rules: IptRule[] = [];
+    for (const r of s.rules) {
+      mask |= r.family === 4 ? 1 : 2;
+      if (r.table !== 'filter' || (r.chain !== inbound && !SHARED_CHAINS.has(r.chain))) continue;
+      rules.push({ family: r.family, table: 'filter', chain: r.chain === inbound ? inbound : r.chain, args: withoutComment(r.args) });
+    }
+    return { families: FAMILIES[mask]!, limited: isLimited(s.rules), rules };
+  });
+  return { service: f.service, file: f.file, sections };
 }
 
 export type Direction = 'in' | 'out' | 'forward' | 'docker';
@@ -100,7 +133,7 @@ function serviceRules(fragments: readonly LintFragment[]): Map<string, PathRule[
     const inbound = serviceInputChain(f.service);
     f.sections.forEach((section, index) => {
       let origin: Origin | undefined;
-      let limited = false;
+      let group = '';
       for (const rule of section.rules) {
         // The raw table's chains (notrack rules) share names with filter's, never a path.
         if (rule.table !== 'filter') continue;
@@ -108,12 +141,12 @@ function serviceRules(fragments: readonly LintFragment[]): Map<string, PathRule[
         if (!direction) continue;
         if (!origin) {
           origin = { kind: 'service', service: f.service, file: f.file, index };
-          limited = isLimited(section.rules);
+          group = `${f.service}:${index}`;
         }
         const key = `${rule.family}/${direction}`;
         let list = out.get(key);
         if (!list) out.set(key, (list = []));
-        list.push({ rule, origin, group: `${f.service}:${index}`, limited });
+        list.push({ rule, origin, group, limited: section.limited });
       }
     });
   }
