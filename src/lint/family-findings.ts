@@ -28,7 +28,12 @@ export function familyFindings(services: readonly Service[], fragments: readonly
     // What the service accepts in each family and direction, per protocol.
     const open = new Map<string, IntervalSet>();
     const key = (family: Family, direction: string, proto: Proto) => `${family}/${direction}/${proto}`;
-    const portsOf = (rule: Service['rules'][number]) => normalise((rule.dport ?? [{ from: 1, to: 65535 }]).flatMap((p) => span(p.from, p.to)));
+    const ports = new Map<Service['rules'][number], IntervalSet>();
+    const portsOf = (rule: Service['rules'][number]) => {
+      let set = ports.get(rule);
+      if (!set) ports.set(rule, (set = normalise((rule.dport ?? [{ from: 1, to: 65535 }]).flatMap((p) => span(p.from, p.to)))));
+      return set;
+    };
     const protosOf = (proto: string): Proto[] => (proto === 'all' ? ['tcp', 'udp'] : proto === 'tcp' || proto === 'udp' ? [proto] : []);
     s.rules.forEach((rule, i) => {
       if (rule.action !== 'accept') return;
