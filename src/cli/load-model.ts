@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { Explainer } from '../explain/explain.js';
 import { ruleLocator, type RuleLocator } from '../explain/rule-positions.js';
@@ -16,20 +15,13 @@ export interface ModelOptions {
 
 /** read → validate → model, for the commands that reason about the ruleset (explain, verify). */
 export async function loadExplainer(opts: ModelOptions, report: Reporter): Promise<{ config: Config; explainer: Explainer; locate: RuleLocator }> {
-  const { config, warnings } = await loadConfig(opts);
+  const { config, warnings, positions } = await loadConfig(opts);
   const { sets, problems } = await readSets(config.host, config.hostFile ? opts.config ?? 'gen-fw.yaml' : undefined);
   if (problems.length) throw new InputError(problems);
   for (const w of warnings) report.warning(w);
-  const locate = ruleLocator((file) => {
-    try {
-      return readFileSync(file, 'utf8');
-    } catch {
-      return undefined;
-    }
-  });
   const explainer = new Explainer(compileRuleset(config, sets), {
     dockerBridges: config.host.docker.enabled ? config.host.docker.bridge : undefined,
     owners: { uid: (name) => lookupUser(name)?.uid, gid: lookupGroup },
   });
-  return { config, explainer, locate };
+  return { config, explainer, locate: ruleLocator(positions.positionOf) };
 }

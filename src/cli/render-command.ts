@@ -18,17 +18,22 @@ export interface RenderOptions {
 
 /**
  * read → validate → plan. Every input problem is found here, before anything is written;
- * what is returned renders the bundle into a sink (compiling each fragment as it goes).
+ * what is returned renders the bundle into a sink (compiling each fragment as it goes) and
+ * then reports lint's findings on the same fragments as warnings.
  */
 export async function planRender(opts: Omit<RenderOptions, 'out'>, report: Reporter): Promise<(sink: BundleSink) => void> {
-  const { config, warnings } = await loadConfig(opts);
+  const { config, warnings, positions } = await loadConfig(opts);
   const { sets, problems } = await readSets(config.host, config.hostFile ? opts.config ?? 'gen-fw.yaml' : undefined);
   if (problems.length) throw new InputError(problems);
   for (const w of warnings) report.warning(w);
-  const { lintConfig, findingProblems } = await import('../lint/lint.js');
-  for (const f of findingProblems(lintConfig(config, sets))) report.warning(f);
+  const { lintAlong, findingProblems } = await import('../lint/lint.js');
   const { templates } = loadTemplates(opts.templates);
-  return (sink) => renderBundle(config, compileRulesetStream(config, sets), templates, sink);
+  return (sink) => {
+    // Lint reads the fragments as they are rendered (one compile); its findings are warnings.
+    const lint = lintAlong(compileRulesetStream(config, sets));
+    renderBundle(config, lint.stream, templates, sink);
+    for (const f of findingProblems(lint.findings(config, positions.positionOf))) report.warning(f);
+  };
 }
 
 /** The whole bundle in memory: nothing is written. */

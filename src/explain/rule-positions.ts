@@ -1,19 +1,11 @@
-import { parseYamlFile } from '../parse/parse-yaml.js';
+import type { PositionOf } from '../load/source-positions.js';
 
 /**
- * Where a service's rule is written: the one place explain asks the parser for a position
- * (`rules[1]` → line and column of that rule's mapping). Files are read through `read`, once.
+ * Where a service's rule is written (`rules[1]` → line and column of that rule's mapping),
+ * from the places the loader kept during the one parse: no file is read again.
  */
 export type RuleLocator = (file: string, index: number) => { line: number; col: number } | undefined;
 
-export function ruleLocator(read: (file: string) => string | undefined): RuleLocator {
-  const parsed = new Map<string, ReturnType<typeof parseYamlFile> | undefined>();
-  return (file, index) => {
-    if (!parsed.has(file)) {
-      const text = read(file);
-      parsed.set(file, text === undefined ? undefined : parseYamlFile(file, text));
-    }
-    const r = parsed.get(file);
-    return r?.ok ? r.parsed.positionOf(['rules', index]) : undefined;
-  };
+export function ruleLocator(positionOf: PositionOf): RuleLocator {
+  return (file, index) => positionOf(file, ['rules', index]);
 }

@@ -9,9 +9,12 @@ export type Dim = (typeof DIMS)[number];
 export type Box = Record<Dim, IntervalSet>;
 
 export function intersectBox(a: Box, b: Box): Box | undefined {
+  // Destination ports first: where rules differ most (a thousand services on a thousand ports).
+  const dport = intersect(a.dport, b.dport);
+  if (isEmpty(dport)) return undefined;
   const out = {} as Box;
   for (const d of DIMS) {
-    const s = intersect(a[d], b[d]);
+    const s = d === 'dport' ? dport : intersect(a[d], b[d]);
     if (isEmpty(s)) return undefined;
     out[d] = s;
   }

@@ -36,6 +36,7 @@ export function exposedFindings(services: readonly Service[], places: Places, is
   for (const s of services) {
     s.rules.forEach((rule, i) => {
       if ((rule.direction !== 'in' && rule.direction !== 'docker') || rule.action !== 'accept') return;
+      if (!WELL_KNOWN.some((w) => holds(rule.dport, w.port))) return;
       const world = worldSource(rule.source);
       if (!world || isUnreachable(s.name, i)) return;
       const hits = WELL_KNOWN.flatMap((w) =>

@@ -1,8 +1,8 @@
-import type { FragmentModel } from '../model/types.js';
 import type { Service } from '../validate/validate-config.js';
 import type { Family } from '../validate/values.js';
 import type { Finding } from './finding.js';
 import { covers, normalise, span, type IntervalSet } from './intervals.js';
+import type { LintFragment } from './paths.js';
 import type { Places } from './places.js';
 
 type Proto = 'tcp' | 'udp';
@@ -17,18 +17,23 @@ function portsText(set: IntervalSet): string {
  * ports there that the service opens nowhere in the other family. Said so that nobody is
  * surprised when the other family stays closed.
  */
-export function familyFindings(services: readonly Service[], fragments: readonly FragmentModel[], ipv6: boolean, places: Places, isUnreachable: (service: string, index: number) => boolean): Finding[] {
+export function familyFindings(services: readonly Service[], fragments: readonly LintFragment[], ipv6: boolean, places: Places, isUnreachable: (service: string, index: number) => boolean): Finding[] {
   if (!ipv6) return [];
   const out: Finding[] = [];
   const byName = new Map(fragments.map((f) => [f.service, f]));
   for (const s of services) {
     const f = byName.get(s.name);
     if (!f) continue;
-    const famsOf = (i: number) => new Set<Family>(f.sections[i]?.rules.map((r) => r.family) ?? []);
+    const famsOf = (i: number) => f.sections[i]?.families ?? [];
     // What the service accepts in each family and direction, per protocol.
     const open = new Map<string, IntervalSet>();
     const key = (family: Family, direction: string, proto: Proto) => `${family}/${direction}/${proto}`;
-    const portsOf = (rule: Service['rules'][number]) => normalise((rule.dport ?? [{ from: 1, to: 65535 }]).flatMap((p) => span(p.from, p.to)));
+    const ports = new Map<Service['rules'][number], IntervalSet>();
+    const portsOf = (rule: Service['rules'][number]) => {
+      let set = ports.get(rule);
+      if (!set) ports.set(rule, (set = normalise((rule.dport ?? [{ from: 1, to: 65535 }]).flatMap((p) => span(p.from, p.to)))));
+      return set;
+    };
     const protosOf = (proto: string): Proto[] => (proto === 'all' ? ['tcp', 'udp'] : proto === 'tcp' || proto === 'udp' ? [proto] : []);
     s.rules.forEach((rule, i) => {
       if (rule.action !== 'accept') return;

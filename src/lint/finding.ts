@@ -13,6 +13,9 @@ export interface Finding {
   witness?: string;
 }
 
+/** String.prototype.localeCompare's order, without building it anew for each comparison. */
+const collator = new Intl.Collator();
+
 export function byPlace(a: Finding, b: Finding): number {
-  return a.at.file.localeCompare(b.at.file) || (a.at.line ?? 0) - (b.at.line ?? 0) || (a.at.col ?? 0) - (b.at.col ?? 0) || a.kind.localeCompare(b.kind);
+  return collator.compare(a.at.file, b.at.file) || (a.at.line ?? 0) - (b.at.line ?? 0) || (a.at.col ?? 0) - (b.at.col ?? 0) || a.kind.localeCompare(b.kind);
 }

@@ -1,16 +1,16 @@
 import type { Problem } from '../errors.js';
-import { compileRuleset, type NamedSet } from '../model/compile-ruleset.js';
-import type { IpSet, Ruleset } from '../model/types.js';
+import type { PositionOf } from '../load/source-positions.js';
+import { compileRulesetStream, type NamedSet } from '../model/compile-ruleset.js';
+import type { IpSet, Ruleset, RulesetStream } from '../model/types.js';
 import type { Config } from '../validate/validate-config.js';
 import { exposedFindings, sshFindings } from './exposure-findings.js';
 import { familyFindings } from './family-findings.js';
 import { notrackFindings } from './notrack-findings.js';
 import { byPlace, type Finding } from './finding.js';
-import { pathsOf } from './paths.js';
+import { lintFragment, pathsOf, type LintFragment, type LintRuleset } from './paths.js';
 import { Places } from './places.js';
 import { analysePath, type RuleReach } from './reachability.js';
 import { groupReach, shadowFindings, unreachable } from './shadow-findings.js';
-import { filePositions, type PositionOf } from './source-positions.js';
 import type { KnownSet } from './universe.js';
 
 /** The sets as lint knows them: gen-fw's own (long lists) exactly; named ones by name and file. */
@@ -24,16 +24,23 @@ export function knownSets(sets: readonly IpSet[]): Map<string, KnownSet> {
   );
 }
 
-/** Reachability of every service action rule, in every family and direction. */
-export function analyseRuleset(ruleset: Pick<Ruleset, 'base' | 'fragments' | 'sets'>, opts: { hints?: readonly string[]; witnesses?: boolean } = {}): RuleReach[] {
+type Kept = LintRuleset & { sets: readonly IpSet[] };
+type AnalyseOpts = { hints?: readonly string[]; witnesses?: boolean };
+
+function analyseKept(ruleset: Kept, opts: AnalyseOpts = {}): RuleReach[] {
   const sets = knownSets(ruleset.sets);
   return pathsOf(ruleset).flatMap((p) => analysePath(p, { sets, ...opts }).reach);
 }
 
+/** Reachability of every service action rule of a whole ruleset, in every family and direction. */
+export function analyseRuleset(ruleset: Pick<Ruleset, 'base' | 'fragments' | 'sets'>, opts: AnalyseOpts = {}): RuleReach[] {
+  return analyseKept({ base: ruleset.base, sets: ruleset.sets, fragments: ruleset.fragments.map(lintFragment) }, opts);
+}
+
 /** Every finding, in source order. Pure: positions come from `positions`. */
-export function lintRuleset(config: Config, ruleset: Pick<Ruleset, 'base' | 'fragments' | 'sets'>, positions: PositionOf): Finding[] {
+export function lintRuleset(config: Config, ruleset: Kept, positions: PositionOf): Finding[] {
   const places = new Places(positions, config.hostFile?.file);
-  const groups = groupReach(analyseRuleset(ruleset));
+  const groups = groupReach(analyseKept(ruleset));
   const isUnreachable = (service: string, index: number) => unreachable(groups.get(`${service}:${index}`) ?? []);
   return [
     ...shadowFindings(groups, places),
@@ -44,9 +51,31 @@ export function lintRuleset(config: Config, ruleset: Pick<Ruleset, 'base' | 'fra
   ].sort(byPlace);
 }
 
-/** Lint a validated config: compile its model and decide. What `gen-fw lint` and `render` share. */
-export function lintConfig(config: Config, namedSets: ReadonlyMap<string, NamedSet>, positions: PositionOf = filePositions()): Finding[] {
-  return lintRuleset(config, compileRuleset(config, namedSets), positions);
+/**
+ * Lint riding on a model stream: each fragment is seen as whoever consumes the stream
+ * (render) compiles it, and only what lint reads of it is kept (lintFragment), so the
+ * model is compiled once and the full fragments never held at once.
+ */
+export function lintAlong(stream: RulesetStream): { stream: RulesetStream; findings(config: Config, positions: PositionOf): Finding[] } {
+  const kept: LintFragment[] = [];
+  function* fragments() {
+    for (const f of stream.fragments) {
+      kept.push(lintFragment(f));
+      yield f;
+    }
+  }
+  const along: RulesetStream = { fragments: fragments(), rest: () => stream.rest(), dispatch: () => stream.dispatch() };
+  return {
+    stream: along,
+    findings: (config, positions) => lintRuleset(config, { fragments: kept, ...stream.rest() }, positions),
+  };
+}
+
+/** Lint a validated config: compile its model (once) and decide. What `gen-fw lint` runs. */
+export function lintConfig(config: Config, namedSets: ReadonlyMap<string, NamedSet>, positions: PositionOf): Finding[] {
+  const lint = lintAlong(compileRulesetStream(config, namedSets));
+  for (const f of lint.stream.fragments) void f;
+  return lint.findings(config, positions);
 }
 
 /** Findings as problems, for a reporter's warnings. */

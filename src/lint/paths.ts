@@ -1,5 +1,5 @@
 import { CHAIN, serviceInputChain } from '../model/chains.js';
-import type { IptRule, Ruleset } from '../model/types.js';
+import type { BaseRuleset, FragmentModel, IptRule } from '../model/types.js';
 import type { Family } from '../validate/values.js';
 
 /** Where a rule of the model came from: a service file's rule, or one of gen-fw's base rules. */
@@ -16,6 +16,55 @@ export interface PathRule {
   limited: boolean;
 }
 
+/** What lint keeps of a fragment section: its families, whether it counts connections, and the rules a path can meet. */
+export interface LintSection {
+  /** The families of every rule the section compiled to. */
+  families: readonly Family[];
+  limited: boolean;
+  /** Its filter rules in the service chains (comments left out: lint reads no service rule's comment). */
+  rules: readonly IptRule[];
+}
+
+/** What lint reads of a fragment: its service, file and sections (no titles, no dispatch guards, no raw rules). */
+export interface LintFragment {
+  service: string;
+  file: string;
+  sections: readonly LintSection[];
+}
+
+export interface LintRuleset {
+  base: BaseRuleset;
+  fragments: readonly LintFragment[];
+}
+
+const FAMILIES: readonly (readonly Family[])[] = [[], [4], [6], [4, 6]];
+
+/** A rule's arguments without `-m comment --comment TEXT`. */
+function withoutComment(args: readonly string[]): string[] {
+  const i = args.indexOf('--comment');
+  if (i < 2 || args[i - 1] !== 'comment' || args[i - 2] !== '-m') return [...args];
+  return [...args.slice(0, i - 2), ...args.slice(i + 2)];
+}
+
+/**
+ * What lint keeps of a fragment as the model streams it: small enough to hold for 10,000
+ * services while the rest of the fragment is rendered and dropped.
+ */
+export function lintFragment(f: FragmentModel): LintFragment {
+  const inbound = serviceInputChain(f.service);
+  const sections = f.sections.map((s): LintSection => {
+    let mask = 0;
+    const rules: IptRule[] = [];
+    for (const r of s.rules) {
+      mask |= r.family === 4 ? 1 : 2;
+      if (r.table !== 'filter' || (r.chain !== inbound && !SHARED_CHAINS.has(r.chain))) continue;
+      rules.push({ family: r.family, table: 'filter', chain: r.chain === inbound ? inbound : r.chain, args: withoutComment(r.args) });
+    }
+    return { families: FAMILIES[mask]!, limited: isLimited(s.rules), rules };
+  });
+  return { service: f.service, file: f.file, sections };
+}
+
 export type Direction = 'in' | 'out' | 'forward' | 'docker' | 'docker-out';
 
 export interface Path {
@@ -24,14 +73,22 @@ export interface Path {
   rules: PathRule[];
 }
 
-/** A packet's way through our chains for each direction: the base chain, the jump into the services, their chain. */
-const WAYS: Record<Direction, { chain: string; into: string; service: (s: string) => string }> = {
-  in: { chain: CHAIN.input, into: CHAIN.inputRules, service: serviceInputChain },
-  out: { chain: CHAIN.output, into: CHAIN.outputRules, service: () => CHAIN.outputRules },
-  forward: { chain: CHAIN.forward, into: CHAIN.forwardRules, service: () => CHAIN.forwardRules },
-  docker: { chain: CHAIN.dockerUser, into: CHAIN.dockerRules, service: () => CHAIN.dockerRules },
-  'docker-out': { chain: CHAIN.dockerUser, into: CHAIN.dockerOut, service: () => CHAIN.dockerOut },
+/** A packet's way through our chains for each direction: the base chain, the jump into the services. */
+const WAYS: Record<Direction, { chain: string; into: string }> = {
+  in: { chain: CHAIN.input, into: CHAIN.inputRules },
+  out: { chain: CHAIN.output, into: CHAIN.outputRules },
+  forward: { chain: CHAIN.forward, into: CHAIN.forwardRules },
+  docker: { chain: CHAIN.dockerUser, into: CHAIN.dockerRules },
+  'docker-out': { chain: CHAIN.dockerUser, into: CHAIN.dockerOut },
 };
+
+/** The service chains every service shares, by direction (inbound rules have a chain per service). */
+const SHARED_CHAINS = new Map<string, Direction>([
+  [CHAIN.outputRules, 'out'],
+  [CHAIN.forwardRules, 'forward'],
+  [CHAIN.dockerRules, 'docker'],
+  [CHAIN.dockerOut, 'docker-out'],
+]);
 
 const isLimited = (rules: readonly IptRule[]) => rules.some((r) => r.args.includes('recent'));
 
@@ -47,8 +104,9 @@ function baseTag(args: readonly string[]): string {
  * order (the jumps into a service's chain only skip services it cannot match), then the
  * rest of the base chain. Nothing returns from a service's rules but by falling through.
  */
-export function pathsOf(ruleset: Pick<Ruleset, 'base' | 'fragments'>): Path[] {
+export function pathsOf(ruleset: LintRuleset): Path[] {
   const out: Path[] = [];
+  const services = serviceRules(ruleset.fragments);
   for (const family of [4, 6] as Family[]) {
     for (const direction of ['in', 'out', 'forward', 'docker', 'docker-out'] as Direction[]) {
       const way = WAYS[direction];
@@ -58,7 +116,7 @@ export function pathsOf(ruleset: Pick<Ruleset, 'base' | 'fragments'>): Path[] {
         for (const rule of section.rules) {
           if (rule.family !== family || rule.chain !== way.chain || rule.table !== 'filter') continue;
           if (rule.args[rule.args.length - 1] === way.into) {
-            rules.push(...serviceRules(ruleset, family, way.service));
+            for (const r of services.get(`${family}/${direction}`) ?? []) rules.push(r);
             continue;
           }
           rules.push({ rule, origin: { kind: 'base', tag: baseTag(rule.args), title: section.title }, group: `base:${si}`, limited });
@@ -70,16 +128,27 @@ export function pathsOf(ruleset: Pick<Ruleset, 'base' | 'fragments'>): Path[] {
   return out;
 }
 
-function serviceRules(ruleset: Pick<Ruleset, 'fragments'>, family: Family, chainOf: (s: string) => string): PathRule[] {
-  const out: PathRule[] = [];
-  for (const f of ruleset.fragments) {
-    const chain = chainOf(f.service);
+/** The services' rules of each family and direction (`4/in`), in service and rule order: one pass over the fragments. */
+function serviceRules(fragments: readonly LintFragment[]): Map<string, PathRule[]> {
+  const out = new Map<string, PathRule[]>();
+  for (const f of fragments) {
+    const inbound = serviceInputChain(f.service);
     f.sections.forEach((section, index) => {
-      const limited = isLimited(section.rules);
+      let origin: Origin | undefined;
+      let group = '';
       for (const rule of section.rules) {
         // The raw table's chains (notrack rules) share names with filter's, never a path.
-        if (rule.family !== family || rule.chain !== chain || rule.table !== 'filter') continue;
-        out.push({ rule, origin: { kind: 'service', service: f.service, file: f.file, index }, group: `${f.service}:${index}`, limited });
+        if (rule.table !== 'filter') continue;
+        const direction = rule.chain === inbound ? 'in' : SHARED_CHAINS.get(rule.chain);
+        if (!direction) continue;
+        if (!origin) {
+          origin = { kind: 'service', service: f.service, file: f.file, index };
+          group = `${f.service}:${index}`;
+        }
+        const key = `${rule.family}/${direction}`;
+        let list = out.get(key);
+        if (!list) out.set(key, (list = []));
+        list.push({ rule, origin, group, limited: section.limited });
       }
     });
   }

@@ -1,5 +1,5 @@
 import type { Origin } from './paths.js';
-import type { PositionOf } from './source-positions.js';
+import type { PositionOf } from '../load/source-positions.js';
 
 /** A place in the sources: `file:line:col key.path`. */
 export interface Place {

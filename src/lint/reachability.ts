@@ -1,7 +1,7 @@
 import { BoxIndex } from './box-index.js';
 import { intersectBox, subtractFromAll, type Box } from './boxes.js';
 import type { Path, PathRule } from './paths.js';
-import { readRule, type Verdict } from './read-rule.js';
+import { readRule, subjectBox, type Verdict } from './read-rule.js';
 import { pickPacket, type Packet } from './witness.js';
 import type { KnownSet } from './universe.js';
 import { Universe } from './universe.js';
@@ -69,7 +69,7 @@ export function analysePath(path: Path, opts: AnalyseOptions): { universe: Unive
     if (earlierView.matchesNothing) continue;
     const verdict = earlierView.verdict;
     if (pr.origin.kind === 'service' && verdict && verdict !== 'return' && !earlierView.opaque) {
-      const box = readRule(pr.rule.args, u, true).box;
+      const box = subjectBox(earlierView, u);
       const away = quiet.reduce<Box[]>((left, q) => subtractFromAll(left, q), [box]);
       const subject = away.length === 1 ? away[0]! : box;
       reach.push(decide(pr, verdict, subject, takers.near(subject), () => maybe.near(subject).map((m) => m.box), u, opts));

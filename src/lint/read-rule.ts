@@ -17,6 +17,8 @@ export interface ReadRule {
   opaque: boolean;
   /** It cannot match a new connection's packet (e.g. conntrack RELATED,ESTABLISHED). */
   matchesNothing: boolean;
+  /** Its source or destination is a set (--match-set). */
+  named: { src: boolean; dst: boolean };
 }
 
 /** Targets that end a packet's way, as gen-fw names them. */
@@ -66,7 +68,7 @@ function ports(text: string): IntervalSet {
 export function readRule(args: readonly string[], u: Universe, realOnly: boolean): ReadRule {
   const box = everything(u, false);
   const named = { src: false, dst: false };
-  const r: ReadRule = { box, understood: true, opaque: false, matchesNothing: false };
+  const r: ReadRule = { box, understood: true, opaque: false, matchesNothing: false, named };
   const narrow = (dim: keyof Box, set: IntervalSet) => {
     box[dim] = intersect(box[dim], set);
   };
@@ -144,9 +146,14 @@ export function readRule(args: readonly string[], u: Universe, realOnly: boolean
         if (args[i + 1] !== undefined && !args[i + 1]!.startsWith('-')) i++;
     }
   }
-  if (realOnly) {
-    if (!named.src) narrow('src', u.realAddresses);
-    if (!named.dst) narrow('dst', u.realAddresses);
-  }
-  return r;
+  return realOnly ? { ...r, box: subjectBox(r, u) } : r;
+}
+
+/** The box of a rule read as an earlier one (realOnly false), as the subject reads it: without the sets' unknown members unless it names a set. */
+export function subjectBox(r: ReadRule, u: Universe): Box {
+  return {
+    ...r.box,
+    src: r.named.src ? r.box.src : intersect(r.box.src, u.realAddresses),
+    dst: r.named.dst ? r.box.dst : intersect(r.box.dst, u.realAddresses),
+  };
 }

@@ -5,15 +5,18 @@ import { readInputs } from './read-inputs.js';
 import { readSets } from './read-sets.js';
 import type { HostConfig } from '../validate/schema.js';
 import type { Address } from '../validate/values.js';
+import { SourcePositions } from './source-positions.js';
 
 export interface Loaded {
   config: Config;
   warnings: Problem[];
+  /** Where each service's and gen-fw.yaml's keys sit, kept from the one parse. */
+  positions: SourcePositions;
 }
 
 /**
  * read → parse → validate, one service file at a time: only the validated values of each
- * are kept, never its text or parsed document. Throws InputError carrying every problem
+ * are kept, and where its rules sit (source-positions.ts), never its text or parsed document. Throws InputError carrying every problem
  * found: those of reading first, then YAML syntax, then validation, each in file order.
  */
 export async function loadConfig(opts: { config?: string; confD: string }): Promise<Loaded> {
@@ -21,11 +24,15 @@ export async function loadConfig(opts: { config?: string; confD: string }): Prom
   const readProblems: Problem[] = [...inputs.problems];
   const parseProblems: Problem[] = [];
   const problems: Problem[] = [];
+  const positions = new SourcePositions();
 
   let hostInput: HostInput | undefined;
   if (inputs.host) {
     const r = parseYamlFile(inputs.host.display, inputs.host.text);
-    if (r.ok) hostInput = { parsed: r.parsed, sha256: inputs.host.sha256 };
+    if (r.ok) {
+      hostInput = { parsed: r.parsed, sha256: inputs.host.sha256 };
+      positions.keepHost(r.parsed);
+    }
     else parseProblems.push(...r.problems);
   }
   // gen-fw.yaml did not parse: validating services against defaults would give misleading messages.
@@ -44,14 +51,17 @@ export async function loadConfig(opts: { config?: string; confD: string }): Prom
     else if (host) {
       const v = await validateService({ name: s.name, parsed: r.parsed, sha256: s.file.sha256 }, host.host);
       problems.push(...v.problems);
-      if (v.service) services.push(v.service);
+      if (v.service) {
+        services.push(v.service);
+        positions.keepService(r.parsed);
+      }
     }
   }
   if (!host) throw new InputError([...readProblems, ...parseProblems]);
   const v = validateConfig(host.host, hostInput, services, problems, await denySetMembers(host.host, inputs.host?.path));
   const all = [...readProblems, ...parseProblems, ...v.problems];
   if (all.length > 0 || !v.config) throw new InputError(all);
-  return { config: withImpliedSettings(v.config), warnings: v.warnings };
+  return { config: withImpliedSettings(v.config), warnings: v.warnings, positions };
 }
 
 /**

@@ -9,14 +9,13 @@ export { DEFAULT_IGNORE_CHAINS } from '../shared/ownership.js';
 /**
  * Names an ignore glob must never match: the built-in chains, the targets a rule jumps to
  * (a rule "jumping into" an ignored chain is left out too, so "*" would take -j ACCEPT with
- * it), and gen-fw's own chains. Leaving those out would save a ruleset that boots open
- * and a drift check blind to the changes that matter.
+ * it). Leaving those out would save a ruleset that boots open and a drift check blind to
+ * the changes that matter. (gen-fw's own chains are never left out, whatever the globs.)
  */
 const NEVER_IGNORED = [
   'INPUT', 'OUTPUT', 'FORWARD', 'PREROUTING', 'POSTROUTING',
   'ACCEPT', 'DROP', 'REJECT', 'RETURN', 'LOG', 'NFLOG', 'QUEUE', 'NFQUEUE', 'AUDIT',
   'MASQUERADE', 'SNAT', 'DNAT', 'REDIRECT', 'MARK', 'CONNMARK', 'CT', 'NOTRACK', 'TCPMSS', 'TRACE',
-  'GFW-INPUT', 'GFW-OUTPUT', 'GFW-FORWARD', 'GFW-DROP',
 ];
 
 /** Chain-name globs for the drift check: iptables chain characters plus "*" and "?". */
@@ -28,7 +27,7 @@ export function parseChainGlob(value: unknown): string {
   const hit = NEVER_IGNORED.find((name) => re.test(name));
   if (hit) {
     throw new ValueError(
-      `${show(value)} would also match ${hit} (a built-in chain, a target or one of gen-fw's chains): the saved state and the drift check would lose gen-fw's own rules; name other tools' chains, e.g. "DOCKER*"`,
+      `${show(value)} would also match ${hit} (a built-in chain or a target): the saved state and the drift check would lose gen-fw's own rules; name other tools' chains, e.g. "DOCKER*"`,
     );
   }
   return value;

@@ -1,0 +1,80 @@
+import type { ParsedFile } from '../parse/parse-yaml.js';
+
+/** Line and column, 1-based. */
+export interface Position {
+  line: number;
+  col: number;
+}
+
+/**
+ * Line and column of a key path in a source file, when the file has that key: a key that
+ * exists is pointed at itself (`rules[1].source` → its `source:`), an index at its item.
+ */
+export type PositionOf = (file: string, path: readonly (string | number)[]) => Position | undefined;
+
+/** line and col in one number: no object per place, for 10,000 files. */
+const COLS = 2 ** 21;
+const pack = (p: Position) => p.line * COLS + Math.min(p.col, COLS - 1);
+const unpack = (n: number): Position => ({ line: Math.floor(n / COLS), col: n % COLS });
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function hasPath(data: unknown, path: readonly (string | number)[]): boolean {
+  let value = data;
+  for (const key of path) {
+    if (!value || typeof value !== 'object' || !Object.hasOwn(value, key)) return false;
+    value = (value as Record<string | number, unknown>)[key];
+  }
+  return true;
+}
+
+/**
+ * The keys of a service rule that lint's findings point at (besides the rule itself);
+ * a new finding that points at another key adds it here.
+ */
+export const PLACED_RULE_KEYS: readonly string[] = ['source', 'destination', 'dport', 'notrack'];
+
+/**
+ * Where things sit in the sources, kept from the one parse that gave the data (no file is
+ * read or parsed again to find a place). A service file keeps only the places findings
+ * and explanations point at — each rule, and its PLACED_RULE_KEYS — as numbers; gen-fw.yaml
+ * (one file) keeps its parsed document and can place any key path.
+ */
+export class SourcePositions {
+  private readonly services = new Map<string, Map<string, number>>();
+  private readonly hosts = new Map<string, ParsedFile>();
+
+  /** A service file's places: `['rules', i]` and `['rules', i, key]` for the placed keys it has. */
+  keepService(parsed: ParsedFile): void {
+    const table = new Map<string, number>();
+    const keep = (path: (string | number)[]) => {
+      const at = parsed.positionOf(path, { key: typeof path[path.length - 1] === 'string' });
+      if (at) table.set(path.join('\0'), pack(at));
+    };
+    const data = parsed.data;
+    if (isObject(data)) {
+      if (Array.isArray(data.rules)) {
+        data.rules.forEach((rule: unknown, i: number) => {
+          keep(['rules', i]);
+          if (isObject(rule)) for (const key of PLACED_RULE_KEYS) if (Object.hasOwn(rule, key)) keep(['rules', i, key]);
+        });
+      }
+    }
+    this.services.set(parsed.file, table);
+  }
+
+  /** gen-fw.yaml: every key path. */
+  keepHost(parsed: ParsedFile): void {
+    this.hosts.set(parsed.file, parsed);
+  }
+
+  readonly positionOf: PositionOf = (file, path) => {
+    const host = this.hosts.get(file);
+    if (host) {
+      if (!hasPath(host.data, path)) return undefined;
+      return host.positionOf(path, { key: typeof path[path.length - 1] === 'string' });
+    }
+    const at = this.services.get(file)?.get(path.join('\0'));
+    return at === undefined ? undefined : unpack(at);
+  };
+}
