@@ -4,10 +4,16 @@
 # closed, not open. It depends on no set and no fragment: DROP policies, then in
 # GFW-FAILSAFE-IN and GFW-FAILSAFE-OUT (jumped to first from INPUT and OUTPUT, ending in
 # DROP) loopback, established and related, SSH in on GFW_FAILSAFE_SSH_PORT from anywhere,
-# DHCP and DNS out (and, for IPv6, neighbour discovery). A later successful iptables-init
-# removes it (GFW- chains it does not create are unhooked and deleted); the drift check
-# reports it. Settings: GFW_FAILSAFE_SSH_PORT; gfw_log from restore-saved.
-# shellcheck disable=SC2154 # GFW_FAILSAFE_SSH_PORT: the settings
+# DHCP and DNS out (and, for IPv6, neighbour discovery). With GFW_FAILSAFE_V6_OPEN=0
+# (ipv6: false), IPv6 gets loopback alone, as the ruleset keeps it. A later successful
+# iptables-init removes it (GFW- chains it does not create are unhooked and deleted); the
+# drift check reports it. Settings: GFW_FAILSAFE_SSH_PORT, GFW_FAILSAFE_V6_OPEN; gfw_log
+# from restore-saved.
+# shellcheck disable=SC2154 # GFW_FAILSAFE_SSH_PORT, GFW_FAILSAFE_V6_OPEN: the settings
+
+gfw_failsafe_open() { # family: SSH, DHCP, DNS (and ND) in this family's failsafe
+  [ "$1" = 4 ] || [ "$GFW_FAILSAFE_V6_OPEN" = 1 ]
+}
 
 gfw_failsafe_payload() { # family
   echo '*filter'
@@ -19,6 +25,13 @@ gfw_failsafe_payload() { # family
   echo '-I INPUT 1 -j GFW-FAILSAFE-IN'
   echo '-I OUTPUT 1 -j GFW-FAILSAFE-OUT'
   echo '-A GFW-FAILSAFE-IN -i lo -j ACCEPT'
+  if ! gfw_failsafe_open "$1"; then
+    echo '-A GFW-FAILSAFE-IN -j DROP'
+    echo '-A GFW-FAILSAFE-OUT -o lo -j ACCEPT'
+    echo '-A GFW-FAILSAFE-OUT -j DROP'
+    echo 'COMMIT'
+    return 0
+  fi
   echo '-A GFW-FAILSAFE-IN -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT'
   echo "-A GFW-FAILSAFE-IN -p tcp --dport $GFW_FAILSAFE_SSH_PORT -j ACCEPT"
   if [ "$1" = 4 ]; then
@@ -60,8 +73,13 @@ gfw_failsafe_present() { # family
 # SSH is still better than open. Returns 1 when not even the policies could be set.
 gfw_failsafe() { # family
   gfw_failsafe_present "$1" && return 0
+  if gfw_failsafe_open "$1"; then
+    gfw_what="only SSH on port $GFW_FAILSAFE_SSH_PORT in; DNS and DHCP out"
+  else
+    gfw_what="loopback only: ipv6 is false"
+  fi
   if gfw_failsafe_payload "$1" | gfw_failsafe_restore "$1" --noflush; then
-    gfw_log "FAILSAFE: IPv$1: neither the ruleset nor the saved state is loaded; the built-in failsafe is in place (policies DROP; only SSH on port $GFW_FAILSAFE_SSH_PORT in; DNS and DHCP out). Fix the firewall and run iptables-init"
+    gfw_log "FAILSAFE: IPv$1: neither the ruleset nor the saved state is loaded; the built-in failsafe is in place (policies DROP; $gfw_what). Fix the firewall and run iptables-init"
     return 0
   fi
   if printf '*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT DROP [0:0]\nCOMMIT\n' | gfw_failsafe_restore "$1" --noflush; then

@@ -196,9 +196,6 @@ export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack
   // --- OUTPUT
   if (host.loopback) b.raw('OUTPUT: loopback', CHAIN.output, lo, ['-o', 'lo', ...ACCEPT], 'loopback');
   if (host.conntrack.established) b.raw('OUTPUT: replies and established connections (conntrack)', CHAIN.output, all, ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT], 'established');
-  if (opts.notrack) {
-    b.raw(`OUTPUT: replies of the notrack services, which conntrack never saw (${CHAIN.outputUntracked}: by source port)`, CHAIN.output, all, ['-m', 'conntrack', '--ctstate', 'UNTRACKED', '-j', CHAIN.outputUntracked], 'untracked replies');
-  }
   if (host.ipv6) {
     for (const t of ICMPV6_OUT) {
       b.raw('OUTPUT: ICMPv6 that IPv6 cannot live without (RFC 4890)', CHAIN.output, v6, ['-p', 'ipv6-icmp', '--icmpv6-type', t.type, ...(t.extra ?? []), ...ACCEPT], 'icmpv6');
@@ -216,6 +213,12 @@ export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack
     } else {
       b.raw(title, CHAIN.output, [family], ['-d', addr, ...dropTarget(host)], 'metadata blocked');
     }
+  }
+  // After the metadata block: a reply accepted by source port alone must not carry a
+  // local user past it (metadata: root-only). Untracked packets are never INVALID, so
+  // moving the jump below that drop changes nothing else.
+  if (opts.notrack) {
+    b.raw(`OUTPUT: replies of the notrack services, which conntrack never saw (${CHAIN.outputUntracked}: by source port)`, CHAIN.output, all, ['-m', 'conntrack', '--ctstate', 'UNTRACKED', '-j', CHAIN.outputUntracked], 'untracked replies');
   }
   if (host.dns) {
     for (const proto of ['udp', 'tcp'] as const) {

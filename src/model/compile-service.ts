@@ -60,8 +60,9 @@ function describe(rule: Service['rules'][number]): string {
  * A notrack rule: its packets are marked untracked in raw PREROUTING, accepted in the
  * service's chain like any accept rule, and their replies (from the port, to the source)
  * marked untracked in raw OUTPUT and accepted in GFW-OUTPUT-UNTRACKED (a TCP reply never
- * opens a connection: no SYN without ACK). Validation allows it on in rules with tcp or
- * udp, a dport and no rate limit only.
+ * opens a connection: no SYN without ACK), which GFW-OUTPUT jumps to after its metadata
+ * block. Validation allows it on in rules with tcp or udp, a dport and no rate limit only,
+ * and udp on a port any user may bind only with a source (where the replies may go).
  */
 function compileNotrack(spec: RuleSpec, families: Family[], sets: SetRegistry): IptRule[] {
   const notrack = ['-j', 'CT', '--notrack'];

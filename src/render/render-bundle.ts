@@ -82,9 +82,11 @@ export function renderBundle(config: Config, ruleset: RulesetStream, templates: 
     emit(path, f.mode, f.content);
   }
 
-  // The boot failsafe (runtime/failsafe.sh) lets SSH in on the configured port.
+  // The boot failsafe (runtime/failsafe.sh) lets SSH in on the configured port; over IPv6
+  // only with ipv6: true (with ipv6: false, IPv6 stays as the ruleset keeps it: loopback only).
   const sshPort = host.ssh ? host.ssh.port : { from: 22, to: 22 };
   const failsafeSshPort = sshPort.from === sshPort.to ? `${sshPort.from}` : `${sshPort.from}:${sshPort.to}`;
+  const failsafeV6Open = host.ipv6 ? '1' : '0';
   if (limits.length) {
     emit(root('etc/sysctl.d/60-gen-fw.conf'), 0o644, use('sysctl-conntrack.conf')({ version, what: 'conntrack limits (sysctl.d)', inputs: hostInput, limits }));
     emit(root('etc/modules-load.d/gen-fw.conf'), 0o644, use('modules-load-conntrack.conf')({ version, what: 'nf_conntrack at boot (modules-load.d)', inputs: hostInput }));
@@ -94,7 +96,7 @@ export function renderBundle(config: Config, ruleset: RulesetStream, templates: 
     emit(
       root('etc/network/if-pre-up.d/iptables-pre-up'),
       0o755,
-      use('iptables-pre-up')({ version, what: 'the ifupdown pre-up restore hook', inputs: hostInput, failsafeSshPort }),
+      use('iptables-pre-up')({ version, what: 'the ifupdown pre-up restore hook', inputs: hostInput, failsafeSshPort, failsafeV6Open }),
     );
   }
   if (host.persistence.iptables_persistent) {
@@ -118,7 +120,7 @@ export function renderBundle(config: Config, ruleset: RulesetStream, templates: 
     emit(
       root('usr/share/netfilter-persistent/plugins.d/15-gen-fw'),
       0o755,
-      use('netfilter-persistent-plugin')({ version, what: 'the netfilter-persistent plugin (15-gen-fw)', inputs: hostInput, initPath, failsafeSshPort }),
+      use('netfilter-persistent-plugin')({ version, what: 'the netfilter-persistent plugin (15-gen-fw)', inputs: hostInput, initPath, failsafeSshPort, failsafeV6Open }),
     );
   }
 

@@ -226,6 +226,13 @@ describe('gen-fw explain: notrack', () => {
     expect(j.steps.map((s) => s.chain)).toContain('GFW-OUTPUT-UNTRACKED');
   });
 
+  it('a reply from the notrack port meets the metadata block before the untracked way out', async () => {
+    const r = await runCli(['explain', '--format', 'json', '--direction', 'out', '--proto', 'udp', '--sport', '53', '--destination', '169.254.169.254', '--dport', '80', '--user', '65534'], scenario('notrack'));
+    const j = JSON.parse(r.stdout) as { verdict: string; untracked?: boolean; steps: { chain: string }[]; decided: { origin: string } };
+    expect(j).toMatchObject({ verdict: 'drop', untracked: true, decided: { origin: 'base rule "metadata for others"' } });
+    expect(j.steps.map((s) => s.chain)).not.toContain('GFW-OUTPUT-UNTRACKED');
+  });
+
   it('a packet no notrack rule marks walks the filter table alone, with --state as given', async () => {
     const r = await runCli(['explain', '--direction', 'in', '--proto', 'tcp', '--source', '203.0.113.9', '--dport', '53'], scenario('notrack'));
     expect(r.stdout).not.toMatch(/raw|UNTRACKED/);

@@ -70,7 +70,9 @@ function project(r: () => number) {
       const action = pick(['accept', 'accept', 'drop', 'reject']);
       fields.push(`action: ${action}`);
       // notrack (in, tcp or udp, a port, accept): the raw table's CT --notrack, the stateless accept.
-      if (direction === 'in' && action === 'accept' && (proto === 'tcp' || proto === 'udp') && chance(0.35)) {
+      // (udp without a source on a port any user may bind is refused: its replies could go anywhere)
+      const notrackable = proto === 'tcp' || (proto === 'udp' && (addr !== undefined || (!range && port < 1024)));
+      if (direction === 'in' && action === 'accept' && notrackable && chance(0.35)) {
         fields.push('notrack: true');
         notrack.push({ proto, port, source: addr && INSIDE[addr === '"@office"' && v6 ? '@office6' : addr.replace(/"/g, '')] });
       } else if (direction === 'in' && action === 'accept' && chance(0.3)) fields.push(`rate_limit: { hits: ${1 + Math.floor(r() * 3)}, seconds: 60 }`);

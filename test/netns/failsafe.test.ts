@@ -125,3 +125,43 @@ describe('the boot failsafe', () => {
     expect(await probe()).toEqual(['open', 'open', 'open', 'open', 'filtered']);
   });
 });
+
+// With ipv6: false the ruleset keeps IPv6 to loopback; the failsafe must not open it wider.
+describe('the boot failsafe with ipv6: false', () => {
+  let bench: Bench;
+  let project: Project;
+
+  beforeAll(async () => {
+    bench = await Bench.create();
+    project = makeProject({ host: 'ipv6: false\ninstall_dir: /usr/local/sbin\nssh: { port: 2222, rate_limit: false }\n' });
+    await render(project);
+    await bench.serve(bench.host, ['tcp:2222']);
+  });
+  afterAll(async () => {
+    await bench?.cleanup();
+    project?.cleanup();
+  });
+
+  it('keeps IPv6 to DROP policies and loopback: SSH reachable over IPv4, filtered over IPv6', async () => {
+    await bench.sh(bench.host, 'rm -f /etc/iptables/rules.v4 /etc/iptables/rules.v6 /etc/iptables/ipsets');
+    writeFileSync(join(project.out, 'rootfs/usr/local/sbin/iptables_conf.d/iptables_zz-broken.sh'), 'false\n');
+    const plugin = join(project.out, 'rootfs/usr/share/netfilter-persistent/plugins.d/15-gen-fw');
+    const r = await bench.exec(bench.host, 'unshare', ['-m', 'sh', '-c', `mount --bind ${join(project.out, 'rootfs/usr/local/sbin')} /usr/local/sbin && sh ${plugin} start`], { reject: false });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/FAILSAFE: IPv4: .*only SSH on port 2222 in/);
+    expect(r.stderr).toMatch(/FAILSAFE: IPv6: .*loopback only: ipv6 is false/);
+    const v6 = await bench.iptablesSave(6);
+    expect(v6).toContain(':INPUT DROP');
+    expect(v6).toContain('-A INPUT -j GFW-FAILSAFE-IN');
+    expect(v6).not.toMatch(/--dport (2222|53|547)/);
+    expect(await bench.iptablesSave(4)).toContain('--dport 2222 -j ACCEPT');
+    expect(
+      await bench.check(bench.peer, [
+        { proto: 'tcp', host: bench.hostV4, port: 2222 },
+        { proto: 'tcp', host: bench.hostV6, port: 2222 },
+      ]),
+    ).toEqual(['open', 'filtered']);
+    // Loopback still works over IPv6.
+    expect(await bench.check(bench.host, [{ proto: 'tcp', host: '::1', port: 2222 }])).toEqual(['open']);
+  });
+});

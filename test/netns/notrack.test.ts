@@ -2,6 +2,7 @@ import { execa, type ResultPromise } from 'execa';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { NOBODY } from '../helpers/any-user.js';
 import { describeFirewall } from '../helpers/firewall.js';
 import { rulesOf } from '../helpers/netns.js';
 import { makeProject, render } from '../helpers/render.js';
@@ -11,8 +12,12 @@ import { waitFor } from '../helpers/wait-for.js';
  * notrack: a DNS-like service on tcp and udp 5300 that skips conntrack, open to a /28 and a
  * /120; SSH (tracked) beside it. conntrack_limits: the per-namespace timeouts are set in the
  * test's namespace, nf_conntrack_max only noted (it belongs to the initial namespace).
+ * A udp notrack port (5301) whose source holds the metadata address: its replies may go
+ * there, but not past the metadata block (root only).
  */
 const PORT = 5300;
+const LINK_LOCAL_PORT = 5301;
+const METADATA = '169.254.169.254';
 
 describeFirewall(
   'a notrack service (raw table, stateless accept, untracked replies)',
@@ -23,6 +28,7 @@ describeFirewall(
       'dns.yaml': `rules:
   - { direction: in, proto: udp, dport: ${PORT}, source: [192.0.2.0/28, "2001:db8::/120"], notrack: true }
   - { direction: in, proto: tcp, dport: ${PORT}, source: [192.0.2.0/28, "2001:db8::/120"], notrack: true }
+  - { direction: in, proto: udp, dport: ${LINK_LOCAL_PORT}, source: [169.254.0.0/16], notrack: true }
 `,
     }),
   },
@@ -97,6 +103,27 @@ describeFirewall(
         expect(raw).toContain(`-A GFW-PREROUTING -s ${src} -p tcp -m tcp --dport ${PORT} -m comment --comment dns -j CT --notrack`);
         expect(raw).toContain(`-A GFW-OUTPUT -d ${src} -p udp -m udp --sport ${PORT} -m comment --comment dns -j CT --notrack`);
         expect(dump).toContain('-A GFW-OUTPUT -m conntrack --ctstate UNTRACKED -m comment --comment "gen-fw: untracked replies" -j GFW-OUTPUT-UNTRACKED');
+      }
+    });
+
+    it('sends a reply from the notrack port past the output rules, but not past the metadata block: a local user cannot reach it from that port', async () => {
+      const b = bench();
+      // The metadata address and another link-local one, on the peer's side of the veth (the
+      // echo server answers on every non-loopback address), routed there from the host.
+      await b.sh(b.peer, `ip addr add ${METADATA}/32 dev gv${b.id}p && ip addr add 169.254.1.1/32 dev gv${b.id}p`);
+      await b.sh(b.host, `ip route add 169.254.0.0/16 via ${b.peerV4}`);
+      await b.serve(b.peer, ['udp:7000']);
+      const from = (host: string) => ({ proto: 'udp' as const, host, port: 7000, sourcePort: LINK_LOCAL_PORT });
+      // The untracked way out works for any user (169.254.1.1 is inside the rule's source)...
+      expect(await b.check(b.host, [from('169.254.1.1')], NOBODY)).toEqual(['open']);
+      // ...and the metadata service stays root's: the metadata block comes first.
+      expect(await b.check(b.host, [from(METADATA)], NOBODY)).toEqual(['filtered']);
+      expect(await b.check(b.host, [from(METADATA)])).toEqual(['open']);
+      for (const family of [4, 6] as const) {
+        const output = (await b.iptablesSave(family)).split('\n').filter((l) => l.startsWith('-A GFW-OUTPUT '));
+        const at = (comment: string) => output.findIndex((l) => l.includes(`"gen-fw: ${comment}"`));
+        expect(at('metadata for others'), output.join('\n')).toBeGreaterThan(-1);
+        expect(at('untracked replies')).toBeGreaterThan(at('metadata for others'));
       }
     });
 
