@@ -3,13 +3,14 @@
 # as src/check/count-drops.ts reads them for gen-fw check. A rule is known by its comment
 # (src/model/counters.ts): "gen-fw: NAME" for a base rule, "SERVICE" or "SERVICE: text" for
 # a service rule in a service chain; what it does by its target: a drop (DROP, REJECT,
-# GFW-DROP, GFW-REJECT), an audit (GFW-AUDIT; or, in a service chain, no target at all and
+# GFW-DROP, GFW-REJECT), an audit (GFW-AUDIT, GFW-AUDIT-PASS; or, in a service chain, no target at all and
 # no rate-limit bookkeeping: the counting rule of audit: true). A --update (over a rate
 # limit) makes the reason rate_limit. Sums go to the file `counters`, a line each, in the
 # order each first appears in the dump: "RULESET dropped|audited REASON SERVICE|- PACKETS", then "RULESET mode - - 1|0" (1: the
 # GFW-AUDIT chain of mode audit exists); nothing when no rule line had counters (a dump
 # saved without -c). Set with -v: counters (a file, or empty), ruleset, counted
-# ("NAME=REASON|..."), drop_targets ("DROP REJECT ..."), audit_chain, service_chains (an ERE).
+# ("NAME=REASON|..."), drop_targets ("DROP REJECT ..."), audit_chain (marks mode audit),
+# audit_targets ("GFW-AUDIT ..."), service_chains (an ERE).
 BEGIN {
   nc = split(counted, cparts, "|")
   for (ci = 1; ci <= nc; ci++) {
@@ -18,6 +19,8 @@ BEGIN {
   }
   nd = split(drop_targets, dparts, " ")
   for (ci = 1; ci <= nd; ci++) drop_target[dparts[ci]] = 1
+  na = split(audit_targets, aparts, " ")
+  for (ci = 1; ci <= na; ci++) audit_target[aparts[ci]] = 1
 }
 # The comment of a rule line (unquoted as iptables-save quotes it) into cm, and the line
 # without it into rest.
@@ -68,7 +71,7 @@ function count_rule(c, line, pk,   w, n, i, t, upd, st, svc, reason, what, k) {
     reason = upd ? "rate_limit" : "service"
   } else return
   if (t in drop_target) what = "dropped"
-  else if (t == audit_chain) what = "audited"
+  else if (t in audit_target) what = "audited"
   else if (t == "" && !st && svc != "-") what = "audited"
   else return
   k = what " " reason " " svc

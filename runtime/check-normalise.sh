@@ -7,7 +7,7 @@ tab='	'
 # gen-fw's drop, reject and audit rules are summed there (check-counters.awk).
 normalise() { # name file|- meta [counters ruleset] > keyed lines, in the order they came
   awk -v ignore="$GFW_IGNORE" -v owned="$GFW_OWNED" -v ifaces="$GFW_IGNORE_IFACES" -v builtins="$GFW_BUILTIN_CHAINS" -v drules="$GFW_IGNORE_RULES" \
-    -v counted="$GFW_COUNTED" -v drop_targets="$GFW_DROP_TARGETS" -v audit_chain="$GFW_AUDIT_CHAIN" \
+    -v counted="$GFW_COUNTED" -v drop_targets="$GFW_DROP_TARGETS" -v audit_chain="$GFW_AUDIT_CHAIN" -v audit_targets="$GFW_AUDIT_TARGETS" \
     -v service_chains="$GFW_SERVICE_CHAINS" -v counters="${4:-}" -v ruleset="${5:-}" \
     -v name="$1" -v meta="$3" \
     "$GFW_NORMALISE_AWK" "$2"

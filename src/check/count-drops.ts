@@ -1,4 +1,4 @@
-import { AUDIT_TARGET, COUNTED_BASE_RULES, DROP_TARGETS, SERVICE_CHAIN_RE } from '../model/counters.js';
+import { AUDIT_CHAIN, AUDIT_TARGETS, COUNTED_BASE_RULES, DROP_TARGETS, SERVICE_CHAIN_RE } from '../model/counters.js';
 
 /** One sum of packet counters: what gen-fw's rules dropped or audited for one reason (and service). */
 export interface DropCount {
@@ -54,7 +54,7 @@ export function classifyRule(chain: string, rule: string): Omit<DropCount, 'pack
   } else return undefined;
   let kind: DropCount['kind'];
   if (DROPS.has(target)) kind = 'dropped';
-  else if (target === AUDIT_TARGET) kind = 'audited';
+  else if (AUDIT_TARGETS.includes(target)) kind = 'audited';
   else if (target === '' && !words.includes('--set') && service !== undefined) kind = 'audited';
   else return undefined;
   return service === undefined ? { kind, reason } : { kind, reason, service };
@@ -88,7 +88,7 @@ export class DropCounter {
     const first = line.charCodeAt(0);
     if (first === 42 /* * */) this.table = line.slice(1);
     else if (first === 58 /* : */) {
-      if (this.table === 'filter' && line.split(/[ \t]+/, 1)[0] === `:${AUDIT_TARGET}`) this.auditMode = true;
+      if (this.table === 'filter' && line.split(/[ \t]+/, 1)[0] === `:${AUDIT_CHAIN}`) this.auditMode = true;
     } else if (first === 91 /* [ */) {
       const m = COUNTERS.exec(line);
       if (!m) return;

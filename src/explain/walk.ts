@@ -106,7 +106,8 @@ export function walkPacket(table: FamilyTable, packet: Packet, opts: WalkOptions
             step(name, i, r, `RETURN`);
             return { back: true };
           case 'jump': {
-            step(name, i, r, `jump to ${t.chain}`);
+            // mode audit's forward path: logs what enforce would drop and comes back, no verdict.
+            step(name, i, r, t.chain === CHAIN.auditPass ? `jump to ${t.chain} (mode audit: logs what enforce would drop, goes on)` : `jump to ${t.chain}`);
             const o = run(t.chain!, depth + 1);
             if ('verdict' in o) return o;
             if (name === 'FORWARD' && t.chain === CHAIN.dockerUser && tableName === 'filter') {

@@ -28,7 +28,7 @@ const VERDICTS: Record<string, Verdict> = {
   'GFW-DROP': 'drop',
   REJECT: 'reject',
   'GFW-REJECT': 'reject',
-  // mode: audit: logs, then accepts
+  // mode: audit: logs, then accepts (GFW-AUDIT-PASS, on the forward path, logs and goes on: no verdict)
   'GFW-AUDIT': 'accept',
   RETURN: 'return',
 };
@@ -132,7 +132,7 @@ export function readRule(args: readonly string[], u: Universe, realOnly: boolean
         const target = next();
         const verdict = VERDICTS[target];
         if (verdict) r.verdict = verdict;
-        else if (target !== 'LOG') r.jump = target;
+        else if (target !== 'LOG' && target !== 'GFW-AUDIT-PASS') r.jump = target;
         i = args.length;
         break;
       }

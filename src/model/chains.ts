@@ -8,8 +8,13 @@ export const CHAIN = {
   forwardRules: 'GFW-FORWARD-RULES',
   drop: 'GFW-DROP',
   reject: 'GFW-REJECT',
-  /** mode: audit — log (FW-AUDIT: ) and accept what enforce would drop or reject. */
+  /** mode: audit — log (FW-AUDIT: ) and accept what enforce would drop or reject (INPUT and OUTPUT). */
   audit: 'GFW-AUDIT',
+  /**
+   * mode: audit on the forward path (FORWARD, DOCKER-USER and the chains they reach): log
+   * (FW-AUDIT: ) and RETURN, no verdict, so Docker's and Kubernetes' chains still decide.
+   */
+  auditPass: 'GFW-AUDIT-PASS',
   dockerUser: 'DOCKER-USER',
   dockerRules: 'GFW-DOCKER-RULES',
   /** direction: docker-out rules: connections containers start, jumped to from DOCKER-USER. */
@@ -51,7 +56,7 @@ export const OWNED_PREFIX = 'GFW-';
 
 export const METADATA = { 4: '169.254.169.254', 6: 'fd00:ec2::254' } as const;
 
-/** The log prefix of mode: audit (GFW-AUDIT), and of a rule's `audit: true` after its service's name. */
+/** The log prefix of mode: audit (GFW-AUDIT, GFW-AUDIT-PASS), and of a rule's `audit: true` after its service's name. */
 export const AUDIT_PREFIX = 'FW-AUDIT: ';
 export const RULE_AUDIT_SUFFIX = ' audit: ';
 /** The kernel's limit on a LOG prefix, in bytes. */

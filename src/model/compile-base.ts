@@ -82,7 +82,7 @@ export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack
   const policies: Policy[] = [];
   // mode: audit drops nothing, so no policy drops either (docs/decisions.md): GFW-INPUT and
   // GFW-OUTPUT end in the audit (log, accept); FORWARD, which Docker and Kubernetes append to
-  // after us, has no final rule to end in.
+  // after us, has no final rule to end in, and its audits (GFW-AUDIT-PASS) log and pass on.
   const audit = host.mode === 'audit';
   const policy = (p: 'accept' | 'drop'): Policy['policy'] => (p === 'drop' && !audit ? 'DROP' : 'ACCEPT');
   for (const family of policyFamilies) {
@@ -96,7 +96,7 @@ export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack
   for (const family of policyFamilies) {
     const docker = host.docker.enabled && (family === 4 || host.ipv6);
     const names: string[] = [CHAIN.input, CHAIN.inputRules, CHAIN.output, CHAIN.outputRules, CHAIN.forward, CHAIN.forwardRules];
-    if (audit) names.push(CHAIN.audit);
+    if (audit) names.push(CHAIN.audit, CHAIN.auditPass);
     else if (host.logging.dropped) names.push(CHAIN.drop);
     if (host.final === 'reject' && !audit) names.push(CHAIN.reject);
     if (docker) names.push(CHAIN.dockerUser, CHAIN.dockerRules, CHAIN.dockerOut);
@@ -127,6 +127,11 @@ export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack
     const title = `${CHAIN.audit}: mode audit: log (at most ${host.logging.limit}) what enforce would drop or reject, then accept`;
     b.add(title, lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.audit, args: log })));
     b.add(title, lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.audit, args: ACCEPT })));
+    // The forward path (FORWARD, DOCKER-USER) must not accept: that would skip Docker's and
+    // Kubernetes' chains after ours (their isolation). It logs and returns to the next rule.
+    const pass = `${CHAIN.auditPass}: mode audit, forward path: log (at most ${host.logging.limit}) what enforce would drop or reject, then go on (Docker's chains still decide)`;
+    b.add(pass, lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.auditPass, args: log })));
+    b.add(pass, lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.auditPass, args: ['-j', 'RETURN'] })));
   } else if (host.logging.dropped) {
     const log = ['-m', 'limit', '--limit', host.logging.limit, '-j', 'LOG', '--log-prefix', host.logging.prefix, '--log-level', String(host.logging.level)];
     b.add(`${CHAIN.drop}: log (at most ${host.logging.limit}), then drop`, lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.drop, args: log })));
@@ -268,7 +273,7 @@ function compileDockerUser(b: Builder, host: HostConfig, families: Family[]): vo
   if (host.docker.block_metadata) {
     for (const family of families) {
       for (const bridge of bridges) {
-        b.raw('DOCKER-USER: containers may not reach the cloud metadata service', CHAIN.dockerUser, [family], ['-i', bridge, '-d', METADATA[family], ...dropTarget(host)], 'docker metadata');
+        b.raw('DOCKER-USER: containers may not reach the cloud metadata service', CHAIN.dockerUser, [family], ['-i', bridge, '-d', METADATA[family], ...dropTarget(host, true)], 'docker metadata');
       }
     }
   }
@@ -280,7 +285,7 @@ function compileDockerUser(b: Builder, host: HostConfig, families: Family[]): vo
     b.raw("DOCKER-USER: containers' traffic: the forward rules, then Docker decides", CHAIN.dockerUser, families, ['-i', bridge, '-j', 'RETURN'], 'docker containers');
   }
   b.raw('DOCKER-USER: new connections from outside to published ports: the docker rules (iptables_conf.d)', CHAIN.dockerUser, families, [...dnat, '-j', CHAIN.dockerRules], 'docker published');
-  b.raw('DOCKER-USER: ...and the rest of them are dropped', CHAIN.dockerUser, families, [...dnat, ...dropTarget(host)], 'docker published, not allowed');
+  b.raw('DOCKER-USER: ...and the rest of them are dropped', CHAIN.dockerUser, families, [...dnat, ...dropTarget(host, true)], 'docker published, not allowed');
   b.raw('DOCKER-USER: other routed traffic: the forward rules', CHAIN.dockerUser, families, ['-j', CHAIN.forward], 'docker forward');
   b.raw('DOCKER-USER: everything else goes on to Docker', CHAIN.dockerUser, families, ['-j', 'RETURN'], 'docker return');
 }

@@ -26,16 +26,23 @@ function dockerOutBridges(rule: Service['rules'][number], host: HostConfig): str
 
 /**
  * What an over-the-limit or dropped packet gets: the shared log-and-drop chain when logging
- * is on; in mode: audit, the chain that logs it and accepts it instead.
+ * is on; in mode: audit, the chain that logs it and accepts it instead (INPUT, OUTPUT) or,
+ * on the forward path (`forward`: FORWARD, DOCKER-USER and what they reach), the one that
+ * logs it and passes it on: an accept there would skip Docker's own chains (its isolation).
  */
-export function dropTarget(host: HostConfig): string[] {
-  if (host.mode === 'audit') return ['-j', CHAIN.audit];
+export function dropTarget(host: HostConfig, forward = false): string[] {
+  if (host.mode === 'audit') return ['-j', forward ? CHAIN.auditPass : CHAIN.audit];
   return host.logging.dropped ? ['-j', CHAIN.drop] : ['-j', 'DROP'];
 }
 
-/** A rule's action as a target; in mode: audit a drop or reject is logged and accepted (GFW-AUDIT). */
+/** Rules on the forward path (FORWARD, DOCKER-USER): in mode audit, what they would drop is passed on. */
+function onForwardPath(rule: Service['rules'][number]): boolean {
+  return rule.direction !== 'in' && rule.direction !== 'out';
+}
+
+/** A rule's action as a target; in mode: audit a drop or reject is logged and accepted or passed on (dropTarget). */
 function ruleTarget(rule: Service['rules'][number], host: HostConfig): string[] {
-  if (host.mode === 'audit' && rule.action !== 'accept') return ['-j', CHAIN.audit];
+  if (host.mode === 'audit' && rule.action !== 'accept') return dropTarget(host, onForwardPath(rule));
   return actionTarget(rule.action, rule.proto);
 }
 
@@ -114,7 +121,7 @@ export function compileService(service: Service, host: HostConfig, sets: SetRegi
       log: rule.log ? logSpec(rule.log, service.name, host) : undefined,
       audit: rule.audit ? { prefix: ruleAuditPrefix(service.name), limit: host.logging.limit, level: host.logging.level } : undefined,
       rateLimit: rule.rate_limit
-        ? { ...rule.rate_limit, name: `gfw-${service.name}-${i}`, overTarget: dropTarget(host) }
+        ? { ...rule.rate_limit, name: `gfw-${service.name}-${i}`, overTarget: dropTarget(host, onForwardPath(rule)) }
         : undefined,
       comment,
     };

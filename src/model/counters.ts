@@ -25,14 +25,17 @@ export const COUNTED_BASE_RULES: Readonly<Record<string, CountReason>> = {
 /** Targets that drop or reject, directly or through gen-fw's logging chains. */
 export const DROP_TARGETS: readonly string[] = ['DROP', 'REJECT', CHAIN.drop, CHAIN.reject];
 
-/** The target of what mode audit logs and accepts. */
-export const AUDIT_TARGET = CHAIN.audit;
+/** The chain whose presence marks a live ruleset as in mode audit. */
+export const AUDIT_CHAIN = CHAIN.audit;
+
+/** The targets of what mode audit logs instead of dropping: accepted (INPUT, OUTPUT) or passed on (the forward path). */
+export const AUDIT_TARGETS: readonly string[] = [CHAIN.audit, CHAIN.auditPass];
 
 /**
  * The chains a service's rules live in (GFW-I-<service>: service names start with a lower-case
  * letter or digit, the dispatch chains GFW-I-TCP... do not).
  */
-export const SERVICE_CHAIN_RE = `^(GFW-I-[a-z0-9].*|${CHAIN.outputRules}|${CHAIN.forwardRules}|${CHAIN.dockerRules})$`;
+export const SERVICE_CHAIN_RE = `^(GFW-I-[a-z0-9].*|${CHAIN.outputRules}|${CHAIN.forwardRules}|${CHAIN.dockerRules}|${CHAIN.dockerOut})$`;
 
 /** The base rules as iptables-check's settings hold them: `NAME=REASON|...`. */
 export function countedBaseRulesWords(): string {

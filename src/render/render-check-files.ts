@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { SAVED_STATE_MARK } from '../model/chains.js';
-import { AUDIT_TARGET, DROP_TARGETS, SERVICE_CHAIN_RE, countedBaseRulesWords } from '../model/counters.js';
+import { AUDIT_CHAIN, AUDIT_TARGETS, DROP_TARGETS, SERVICE_CHAIN_RE, countedBaseRulesWords } from '../model/counters.js';
 import type { HostConfig } from '../validate/schema.js';
 import type { Template } from './handlebars.js';
 import type { OwnershipSettings } from './ownership-settings.js';
@@ -34,7 +34,8 @@ export function renderCheckFiles(
           textfileText: textfileDir || 'none: drift_check.textfile_dir is false',
           counted: countedBaseRulesWords(),
           dropTargets: DROP_TARGETS.join(' '),
-          auditChain: AUDIT_TARGET,
+          auditChain: AUDIT_CHAIN,
+          auditTargets: AUDIT_TARGETS.join(' '),
           serviceChains: SERVICE_CHAIN_RE,
         }),
       },

@@ -182,6 +182,27 @@ describe('gen-fw explain: audit', () => {
   });
 });
 
+describe('gen-fw explain: mode audit on the forward path', () => {
+  it('a docker-out reject is logged and passed on (GFW-AUDIT-PASS): Docker\'s own chains still decide', async () => {
+    const p = makeProject({
+      host: 'mode: audit\ndocker: { enabled: true }\n',
+      services: { 'app.yaml': 'rules:\n  - { direction: docker-out, proto: tcp, destination: 10.0.0.0/8, action: reject }\n' },
+    });
+    try {
+      const r = await runCli(['explain', '--format', 'json', '--direction', 'docker-out', '--proto', 'tcp', '--destination', '10.0.0.5', '--dport', '443'], p.dir);
+      const j = JSON.parse(r.stdout) as { verdict: string; reason?: string; decided: { origin: string }; steps: { chain: string; effect: string }[] };
+      expect(j.steps).toContainEqual(expect.objectContaining({ chain: 'GFW-DOCKER-OUT', effect: 'jump to GFW-AUDIT-PASS (mode audit: logs what enforce would drop, goes on)' }));
+      expect(j.steps).toContainEqual(expect.objectContaining({ chain: 'GFW-AUDIT-PASS', effect: 'RETURN' }));
+      // Not accepted by gen-fw (that would skip Docker's isolation): Docker's chains decide.
+      expect(j.decided.origin).toBe("Docker's own chains");
+      expect(j.reason).toBeUndefined();
+      expect(j.steps.some((s) => s.chain === 'GFW-AUDIT')).toBe(false);
+    } finally {
+      p.cleanup();
+    }
+  });
+});
+
 describe('gen-fw explain: Docker (docker.enabled: FORWARD jumps to DOCKER-USER only)', () => {
   const dir = scenario('docker-sandbox');
 

@@ -72,7 +72,7 @@ describe('audit, with real packets (one UDP datagram a check: counters count exa
     expect(await b.check(b.peer, [...udp(8081, b.peerV4b), ...udp(9999, b.peerV4)])).toEqual(['open', 'open']);
     after = await save();
     expect(packets(after, '-A GFW-INPUT ', '"gen-fw: final"', '-j GFW-AUDIT') - packets(before, '-A GFW-INPUT ', '"gen-fw: final"', '-j GFW-AUDIT')).toBe(2);
-    expect(packets(after, '-A GFW-AUDIT', 'FW-AUDIT: ') - packets(before, '-A GFW-AUDIT', 'FW-AUDIT: ')).toBe(2);
+    expect(packets(after, '-A GFW-AUDIT ', 'FW-AUDIT: ') - packets(before, '-A GFW-AUDIT ', 'FW-AUDIT: ')).toBe(2);
     expect(packets(after, '--dport 8081', '"web audit: "') - packets(before, '--dport 8081', '"web audit: "')).toBe(1);
   });
 

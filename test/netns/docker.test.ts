@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runShellCheck } from '../check/run-check.js';
 import { Bench, rulesOf } from '../helpers/netns.js';
 import { makeProject, render, type Project } from '../helpers/render.js';
 
@@ -131,5 +132,81 @@ describe('a Docker host built in namespaces', () => {
     // Nothing of ours filters published ports any more: Docker's own rules decide.
     const published = await bench.check(bench.peer, [{ proto: 'tcp', host: bench.hostV4, port: 8080, source: bench.peerV4b }]);
     expect(published).toEqual(['open']);
+  });
+});
+
+describe('mode audit on a Docker host: the forward path logs and passes on, Docker still decides', () => {
+  let bench: Bench;
+  let project: Project;
+  const container = `gfwt-ca-${process.pid}-${Date.now() % 100000}`;
+  const veth = `va${process.pid % 10000}`;
+  // "Docker's isolation": a drop of Docker's own, after the jump to DOCKER-USER (FORWARD #1).
+  const isolation = () => `-i docker0 -d ${bench.peerV4}/32 -p tcp -m tcp --dport 9000 -j DROP`;
+  const counter = (dump: string, ...parts: string[]) => {
+    const rules = dump.split('\n').filter((l) => parts.every((p) => l.includes(p)));
+    if (rules.length !== 1) throw new Error(`${rules.length} rules contain ${parts.join(' … ')}:\n${dump}`);
+    return Number(/^\[(\d+):/.exec(rules[0]!)?.[1]);
+  };
+  const save = async () => (await bench.exec(bench.host, 'iptables-save', ['-c'])).stdout;
+  const toPeer = () => bench.check(container, [{ proto: 'tcp', host: bench.peerV4, port: 9000 }]);
+
+  beforeAll(async () => {
+    bench = await Bench.create();
+    await execa('ip', ['netns', 'add', container]);
+    await bench.sh(bench.host, `ip link add docker0 type bridge && ip addr add 172.17.0.1/16 dev docker0 && ip link set docker0 up && ` +
+      `ip link add ${veth} type veth peer name ceth0 && ip link set ceth0 netns ${container} && ` +
+      `ip link set ${veth} master docker0 up && sysctl -qw net.ipv4.ip_forward=1`);
+    await execa('ip', ['netns', 'exec', container, 'sh', '-c', 'ip link set lo up && ip addr add 172.17.0.2/16 dev ceth0 && ip link set ceth0 up && ip route add default via 172.17.0.1']);
+    // What enforce would refuse: the container's connections to the peer's port 9000.
+    project = makeProject({
+      host: 'mode: audit\ndocker: { enabled: true }\n',
+      services: { 'app.yaml': `rules:\n  - { direction: docker-out, proto: tcp, dport: 9000, destination: ${bench.peerV4}, action: reject }\n` },
+    });
+    await render(project);
+    await bench.exec(bench.host, 'sh', [project.init, '--save']);
+    await bench.sh(bench.host, DOCKERD_RULES);
+    await bench.serve(bench.peer, ['tcp:9000']);
+  });
+  afterAll(async () => {
+    await bench?.cleanup();
+    await execa('ip', ['netns', 'del', container], { reject: false });
+    project?.cleanup();
+  });
+
+  it('the docker-out reject is logged (GFW-AUDIT-PASS) and the packet goes on to Docker\'s own rules', async () => {
+    const dump = await save();
+    expect(dump).toContain(':FORWARD ACCEPT');
+    expect(dump).toMatch(/-A GFW-DOCKER-OUT .*-i docker0 .*--dport 9000 .*-j GFW-AUDIT-PASS$/m);
+    expect(dump).toMatch(/-A GFW-AUDIT-PASS .*FW-AUDIT: .*\n\[\d+:\d+\] -A GFW-AUDIT-PASS -j RETURN$/m);
+    // Nothing of Docker's drops it: Docker's own accept lets it through, and it was logged on the way.
+    const before = await save();
+    expect(await toPeer()).toEqual(['open']);
+    const after = await save();
+    const app = (d: string) => counter(d, '-A GFW-DOCKER-OUT ', '-i docker0 ', '--dport 9000', '-j GFW-AUDIT-PASS');
+    const logged = (d: string) => counter(d, '-A GFW-AUDIT-PASS ', 'FW-AUDIT: ');
+    const docker = (d: string) => counter(d, '-A FORWARD -i docker0 ! -o docker0 -j ACCEPT');
+    expect(app(after) - app(before)).toBeGreaterThanOrEqual(1);
+    expect(logged(after) - logged(before)).toBeGreaterThanOrEqual(1);
+    expect(docker(after) - docker(before)).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a drop of Docker's after the jump to DOCKER-USER still drops it (an accept of ours would have skipped it)", async () => {
+    await bench.sh(bench.host, `iptables -I FORWARD 2 ${isolation()}`);
+    try {
+      const before = await save();
+      expect(await toPeer()).toEqual(['filtered']);
+      const after = await save();
+      const app = (d: string) => counter(d, '-A GFW-DOCKER-OUT ', '-i docker0 ', '--dport 9000', '-j GFW-AUDIT-PASS');
+      const dropped = (d: string) => counter(d, '-A FORWARD ', '--dport 9000', '-j DROP');
+      expect(app(after) - app(before)).toBeGreaterThanOrEqual(1);
+      expect(dropped(after) - dropped(before)).toBeGreaterThanOrEqual(1);
+    } finally {
+      await bench.sh(bench.host, `iptables -D FORWARD ${isolation()}`);
+    }
+    // iptables-check counts it as audited for the service (docker-out rules are counted too).
+    const check = await runShellCheck(join(project.sbin, 'iptables-check'), [], { ns: bench.host });
+    const line = check.metrics.split('\n').find((l) => l.startsWith('gen_fw_audited_packets_total{ruleset="ipv4",reason="service",service="app"} '));
+    expect(line, check.metrics + check.stdout + check.stderr).toBeDefined();
+    expect(Number(line!.split(' ')[1])).toBeGreaterThanOrEqual(2);
   });
 });

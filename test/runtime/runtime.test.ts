@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DropCounter } from '../../src/check/count-drops.js';
 import { chainFilterOf, normaliseDump } from '../../src/check/normalise-dump.js';
-import { AUDIT_TARGET, DROP_TARGETS, SERVICE_CHAIN_RE, countedBaseRulesWords } from '../../src/model/counters.js';
+import { AUDIT_CHAIN, AUDIT_TARGETS, DROP_TARGETS, SERVICE_CHAIN_RE, countedBaseRulesWords } from '../../src/model/counters.js';
 import { parseDump } from '../../src/check/parse-dump.js';
 import { builtinChainWords, globsToRegex, hostOwnership, type Ownership } from '../../src/shared/ownership.js';
 import { RUNTIME_DIR, awkAssignment, runtimeProblems } from '../../src/render/runtime-files.js';
@@ -180,6 +180,9 @@ describe('runtime/*.awk', () => {
       ':GFW-INPUT - [0:0]',
       ':GFW-I-web - [0:0]',
       ':GFW-OUTPUT-RULES - [0:0]',
+      ':DOCKER-USER - [0:0]',
+      ':GFW-DOCKER-OUT - [0:0]',
+      ':GFW-AUDIT-PASS - [0:0]',
       '[5:300] -A GFW-INPUT -m comment --comment "gen-fw: final" -j GFW-DROP',
       '[7:400] -A GFW-INPUT -m conntrack --ctstate INVALID -m comment --comment "gen-fw: invalid" -j DROP',
       '[9:100] -A GFW-INPUT -p tcp -m recent --set --name gfw-ssh -m comment --comment "gen-fw: ssh"',
@@ -191,16 +194,20 @@ describe('runtime/*.awk', () => {
       '[1:100] -A GFW-OUTPUT-RULES -m comment --comment "web: smtp" -j DROP',
       '[6:100] -A GFW-OUTPUT-RULES -m comment --comment "a hand-written rule" -j DROP',
       '[6:100] -A GFW-OUTPUT-RULES -j DROP',
+      // The forward path's audits log and pass on (GFW-AUDIT-PASS): audited all the same.
+      '[11:100] -A DOCKER-USER -i docker0 -d 169.254.169.254/32 -m comment --comment "gen-fw: docker metadata" -j GFW-AUDIT-PASS',
+      '[12:100] -A GFW-DOCKER-OUT -i docker0 -p tcp -m tcp --dport 25 -m comment --comment "app: no mail" -j GFW-AUDIT-PASS',
+      '[13:100] -A GFW-DOCKER-OUT -i docker0 -p tcp -m tcp --dport 26 -m comment --comment "app" -j REJECT --reject-with tcp-reset',
       'COMMIT',
     );
     const counters = join(tmp, 'counters');
-    const counted = ['-v', `counted=${countedBaseRulesWords()}`, '-v', `drop_targets=${DROP_TARGETS.join(' ')}`, '-v', `audit_chain=${AUDIT_TARGET}`];
+    const counted = ['-v', `counted=${countedBaseRulesWords()}`, '-v', `drop_targets=${DROP_TARGETS.join(' ')}`, '-v', `audit_chain=${AUDIT_CHAIN}`, '-v', `audit_targets=${AUDIT_TARGETS.join(' ')}`];
     const r = await execa('awk', [
       ...awkVars(plainHost), ...counted, '-v', `service_chains=${SERVICE_CHAIN_RE}`, '-v', `counters=${counters}`, '-v', 'ruleset=ipv4',
       '-v', 'name=dump', '-v', 'meta=', '-f', rt('chain-filter.awk'), '-f', rt('check-counters.awk'), '-f', rt('check-normalise.awk'), file('counted', text),
     ]);
     expect(r.stderr).toBe('');
-    const want = ['ipv4 dropped final - 5', 'ipv4 dropped invalid - 7', 'ipv4 audited rate_limit - 2', 'ipv4 audited service web 3', 'ipv4 dropped service web 5', 'ipv4 mode - - 1'];
+    const want = ['ipv4 dropped final - 5', 'ipv4 dropped invalid - 7', 'ipv4 audited rate_limit - 2', 'ipv4 audited service web 3', 'ipv4 dropped service web 5', 'ipv4 audited metadata - 11', 'ipv4 audited service app 12', 'ipv4 dropped service app 13', 'ipv4 mode - - 1'];
     expect((await execa('cat', [counters])).stdout.split('\n')).toEqual(want);
     const node = new DropCounter();
     node.push(text);
