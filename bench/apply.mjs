@@ -73,8 +73,10 @@ async function applyCase({ backend, rules, perService, reps, seqReps, log }) {
     if (i === 0 && (await liveRules(c)) !== total) throw new Error('the sequential script loaded a different ruleset');
     await netnsDel(c);
   }
-  log(`  apply ${backend} ${fmtInt(rules)} rules: init ${stats(t.init).median.toFixed(3)} s (new ruleset ${stats(t.fresh).median.toFixed(3)} s), bare ${stats(t.bare).median.toFixed(3)} s` +
-    (t.seq.length ? `, sequential ${stats(t.seq).median.toFixed(2)} s` : ''));
+  log(
+    `  apply ${backend} ${fmtInt(rules)} rules: init ${stats(t.init).median.toFixed(3)} s (new ruleset ${stats(t.fresh).median.toFixed(3)} s), bare ${stats(t.bare).median.toFixed(3)} s` +
+      (t.seq.length ? `, sequential ${stats(t.seq).median.toFixed(2)} s` : ''),
+  );
   return { total, t };
 }
 
@@ -94,20 +96,28 @@ export async function benchApply({ quick, reps, log, backends }) {
       ];
       for (const [which, subject] of subjects) {
         rows.push({
-          group: '1', what: `apply, ${backend}, ${which}`, size, subject,
+          group: '1',
+          what: `apply, ${backend}, ${which}`,
+          size,
+          subject,
           baseline: { label: 'bare iptables-restore (v4+v6)', stats: stats(t.bare), unit: 's' },
           ratio: { kind: 'slower' },
           target: big ? { text: '≤ 2.5×', ok: (r) => r <= 2.5 } : undefined,
         });
         rows.push({
-          group: '1', what: `apply, ${backend}, ${which}`, size, subject,
+          group: '1',
+          what: `apply, ${backend}, ${which}`,
+          size,
+          subject,
           baseline: { label: 'sequential script (1 iptables process per rule)', stats: stats(t.seq), unit: 's' },
           ratio: { kind: 'faster' },
           target: big ? { text: '≥ 50× faster', ok: (r) => r >= 50 } : undefined,
         });
       }
       rows.push({
-        group: '1', what: `re-apply onto the live ruleset, ${backend}`, size,
+        group: '1',
+        what: `re-apply onto the live ruleset, ${backend}`,
+        size,
         subject: { label: 'iptables-init', stats: stats(t.reinit), unit: 's' },
         baseline: { label: 'bare iptables-restore onto live', stats: stats(t.rebare), unit: 's' },
         ratio: { kind: 'slower' },
@@ -118,7 +128,8 @@ export async function benchApply({ quick, reps, log, backends }) {
     // The same 10,000 rules in 10 fragments: separates the per-fragment cost from the per-rule cost.
     const { total, t } = await applyCase({ backend: 'nft', rules: 10000, perService: 1000, reps, seqReps: 0, log });
     rows.push({
-      group: '1', what: 'apply, nft (diagnostic: few large fragments)',
+      group: '1',
+      what: 'apply, nft (diagnostic: few large fragments)',
       size: `10,000 rules in 10 fragments (${fmtInt(total)} with base)`,
       subject: { label: 'iptables-init', stats: stats(t.init), unit: 's' },
       baseline: { label: 'bare iptables-restore (v4+v6)', stats: stats(t.bare), unit: 's' },

@@ -33,7 +33,9 @@ function dump(n, { drift = false, header = true } = {}) {
   lines.push('-A GFW-INPUT -j GFW-INPUT-RULES');
   for (let i = 0; i < n; i++) {
     if (drift && i % 1000 === 500) continue; // 10 rules removed...
-    lines.push(`-A GFW-INPUT-RULES -s 10.${(i >> 8) & 255}.${i & 255}.0/24 -p tcp -m tcp --dport ${1024 + (i % 50000)} -m comment --comment "svc${i % 97}: rule ${i}" -j ACCEPT`);
+    lines.push(
+      `-A GFW-INPUT-RULES -s 10.${(i >> 8) & 255}.${i & 255}.0/24 -p tcp -m tcp --dport ${1024 + (i % 50000)} -m comment --comment "svc${i % 97}: rule ${i}" -j ACCEPT`,
+    );
     if (drift && i % 1000 === 0) lines.push(`-A GFW-INPUT-RULES -s 203.0.113.${i / 1000}/32 -j ACCEPT`); // ...and 10 added
   }
   lines.push('COMMIT');

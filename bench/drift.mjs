@@ -26,7 +26,9 @@ export async function benchDrift({ quick, reps, log }) {
   const size = `${fmtInt(rules)} rules in ${fmtInt(rules / perService)} fragments`;
   const haveCli = await cliHasCheck();
   if (!check && !haveCli) {
-    return [{ group: '3', what: 'drift check', size, subject: { label: 'not available (no iptables-check in the bundle, no gen-fw check)' } }];
+    return [
+      { group: '3', what: 'drift check', size, subject: { label: 'not available (no iptables-check in the bundle, no gen-fw check)' } },
+    ];
   }
   const ns = await netnsAdd('drift');
   try {
@@ -57,9 +59,13 @@ export async function benchDrift({ quick, reps, log }) {
     const n = quick ? 1 : reps;
     const insync = await interleave(n, Object.keys(all), run(0));
     // Drift: 10 rules added live (and a policy changed).
-    await inNs(ns, 'sh', ['-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do iptables -A GFW-INPUT-RULES -s 203.0.113.$i -j ACCEPT; done; iptables -P FORWARD ACCEPT']);
+    await inNs(ns, 'sh', [
+      '-c',
+      'for i in 1 2 3 4 5 6 7 8 9 10; do iptables -A GFW-INPUT-RULES -s 203.0.113.$i -j ACCEPT; done; iptables -P FORWARD ACCEPT',
+    ]);
     const drift = await interleave(n, Object.keys(all), run(1));
-    for (const k of Object.keys(all)) log(`  drift ${k}: in sync ${stats(insync[k]).median.toFixed(3)} s, drift ${stats(drift[k]).median.toFixed(3)} s`);
+    for (const k of Object.keys(all))
+      log(`  drift ${k}: in sync ${stats(insync[k]).median.toFixed(3)} s, drift ${stats(drift[k]).median.toFixed(3)} s`);
 
     const rows = [];
     const baseline = (s) => ({ label: 'bare iptables-save | diff (v4+v6)', stats: stats(s), unit: 's' });
@@ -69,20 +75,30 @@ export async function benchDrift({ quick, reps, log }) {
         continue;
       }
       rows.push({
-        group: '3', what: `drift check, ${k}, in sync`, size,
-        subject: { label: k, stats: stats(insync[k]), unit: 's' }, baseline: baseline(insync.bare),
+        group: '3',
+        what: `drift check, ${k}, in sync`,
+        size,
+        subject: { label: k, stats: stats(insync[k]), unit: 's' },
+        baseline: baseline(insync.bare),
         ratio: { kind: 'slower' },
-        target: rules >= 10000 || quick ? { text: '≤ 1.5× and < 1 s', ok: (r, row) => r <= 1.5 && row.subject.stats.median < 1 } : undefined,
+        target:
+          rules >= 10000 || quick ? { text: '≤ 1.5× and < 1 s', ok: (r, row) => r <= 1.5 && row.subject.stats.median < 1 } : undefined,
       });
       rows.push({
-        group: '3', what: `drift check, ${k}, drift (10 rules added, 1 policy)`, size,
-        subject: { label: k, stats: stats(drift[k]), unit: 's' }, baseline: baseline(drift.bare),
+        group: '3',
+        what: `drift check, ${k}, drift (10 rules added, 1 policy)`,
+        size,
+        subject: { label: k, stats: stats(drift[k]), unit: 's' },
+        baseline: baseline(drift.bare),
         ratio: { kind: 'slower' },
       });
     }
     rows.push({
-      group: '3', what: 'drift check, the floor for Node (diagnostic: starts, reads both saves, compares nothing)', size,
-      subject: { label: 'node + both saves', stats: stats(insync['node floor']), unit: 's' }, baseline: baseline(insync.bare),
+      group: '3',
+      what: 'drift check, the floor for Node (diagnostic: starts, reads both saves, compares nothing)',
+      size,
+      subject: { label: 'node + both saves', stats: stats(insync['node floor']), unit: 's' },
+      baseline: baseline(insync.bare),
       ratio: { kind: 'slower' },
     });
     return rows;

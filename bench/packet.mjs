@@ -39,7 +39,10 @@ const BENCH_SERVICE = {
 };
 
 /** The same service, stateless: its ports skip conntrack (raw table) and are accepted by port. */
-const BENCH_SERVICE_NOTRACK = { name: BENCH_SERVICE.name, yaml: BENCH_SERVICE.yaml.replace('    source: 192.0.2.0/24\n', '    source: 192.0.2.0/24\n    notrack: true\n') };
+const BENCH_SERVICE_NOTRACK = {
+  name: BENCH_SERVICE.name,
+  yaml: BENCH_SERVICE.yaml.replace('    source: 192.0.2.0/24\n', '    source: 192.0.2.0/24\n    notrack: true\n'),
+};
 /** Namespace tags, two letters each, one per variant. */
 const TAG = { none: 'no', ctonly: 'ct', genfw: 'ge', notrack: 'nt', naive: 'na' };
 
@@ -70,7 +73,8 @@ async function waitReady(proc) {
 }
 
 export async function benchPacket({ quick, reps, log }) {
-  if (!(await has('iperf3'))) return [{ group: '2', what: 'packet path', subject: { label: 'not available: iperf3 is not installed (apt-get install iperf3)' } }];
+  if (!(await has('iperf3')))
+    return [{ group: '2', what: 'packet path', subject: { label: 'not available: iperf3 is not installed (apt-get install iperf3)' } }];
   const services = quick ? 20 : 200;
   const blocklist = quick ? 1000 : 50000;
   const naiveCap = Math.min(blocklist, 10000);
@@ -90,7 +94,10 @@ export async function benchPacket({ quick, reps, log }) {
   writeBlocklist(join(ntDir, 'lists/blocklist.txt'), blocklist);
   writeHostConfig(join(ntDir, 'gen-fw.yaml'), 'lists/blocklist.txt');
   const { init: ntInit } = await renderBundle(ntDir);
-  const naive = naivePayloads(await dryRunPayloads(init), Array.from({ length: naiveCap }, (_, i) => benchAddr(i)));
+  const naive = naivePayloads(
+    await dryRunPayloads(init),
+    Array.from({ length: naiveCap }, (_, i) => benchAddr(i)),
+  );
   writeFileSync(join(dir, 'naive.v4'), naive[4]);
   writeFileSync(join(dir, 'naive.v6'), naive[6]);
 
@@ -136,19 +143,38 @@ export async function benchPacket({ quick, reps, log }) {
     }
     log(`  packet: conntrack entries for :8080 after the connection-rate run: tracked ${entries.genfw}, notrack ${entries.notrack}`);
     // The rules did see the traffic: the gen-fw host's service rule (in its service chain) counted packets.
-    const counted = await inNs(env.genfw.host, 'sh', ['-c', 'iptables -L GFW-I-zz-bench -v -n -x | grep -E "dports? .*5201" | awk "{print \\$1}"']);
+    const counted = await inNs(env.genfw.host, 'sh', [
+      '-c',
+      'iptables -L GFW-I-zz-bench -v -n -x | grep -E "dports? .*5201" | awk "{print \\$1}"',
+    ]);
     log(`  packet: the zz-bench rule accepted ${counted.stdout.trim() || '?'} packets (new connections)`);
     for (const v of variants) log(`  packet ${v}: ${stats(tput[v]).median.toFixed(2)} Gbit/s, ${Math.round(stats(rate[v]).median)} conn/s`);
 
     const size = `${services} services + ${fmtInt(blocklist)}-address deny set`;
     const naiveSize = `${size}; naive: ${fmtInt(naiveCap)} deny rules, conntrack last`;
     const measures = [
-      { what: 'TCP throughput (iperf3, 1 stream)', short: 'TCP throughput', data: tput, unit: 'Gbit/s', min: 0.95, text: '≥ 0.95 (≤ 5 % cost)' },
-      { what: 'new connections/s (32 parallel)', short: 'new connections/s', data: rate, unit: 'conn/s', min: 0.9, text: '≥ 0.90 (≤ 10 % cost)' },
+      {
+        what: 'TCP throughput (iperf3, 1 stream)',
+        short: 'TCP throughput',
+        data: tput,
+        unit: 'Gbit/s',
+        min: 0.95,
+        text: '≥ 0.95 (≤ 5 % cost)',
+      },
+      {
+        what: 'new connections/s (32 parallel)',
+        short: 'new connections/s',
+        data: rate,
+        unit: 'conn/s',
+        min: 0.9,
+        text: '≥ 0.90 (≤ 10 % cost)',
+      },
     ];
     // One row per measure and firewall variant, each against no firewall.
     const row = (m, variant, what, rowSize, label, target) => ({
-      group: '2', what, size: rowSize,
+      group: '2',
+      what,
+      size: rowSize,
       subject: { label, stats: stats(m.data[variant]), unit: m.unit },
       baseline: { label: 'no firewall', stats: stats(m.data.none), unit: m.unit },
       ratio: { kind: 'fraction' },
@@ -157,7 +183,9 @@ export async function benchPacket({ quick, reps, log }) {
     const rows = [];
     if (variants.includes('ctonly')) {
       for (const m of measures) {
-        rows.push(row(m, 'ctonly', `${m.short}, conntrack only (diagnostic)`, 'ESTABLISHED accept + accept all, 4 rules', 'conntrack-only ruleset'));
+        rows.push(
+          row(m, 'ctonly', `${m.short}, conntrack only (diagnostic)`, 'ESTABLISHED accept + accept all, 4 rules', 'conntrack-only ruleset'),
+        );
       }
     }
     const notrackMin = { 'TCP throughput': 0.98, 'new connections/s': 0.97 };
@@ -165,7 +193,12 @@ export async function benchPacket({ quick, reps, log }) {
       rows.push(row(m, 'genfw', m.what, size, 'gen-fw ruleset', { text: m.text, ok: (r) => r >= m.min }));
       // Issue 17: the same port, notrack: true, beside the tracked row above.
       const min = notrackMin[m.short];
-      rows.push(row(m, 'notrack', `${m.short}, the bench port notrack`, size, 'gen-fw, notrack: true', { text: `≥ ${min.toFixed(2)}`, ok: (r) => r >= min }));
+      rows.push(
+        row(m, 'notrack', `${m.short}, the bench port notrack`, size, 'gen-fw, notrack: true', {
+          text: `≥ ${min.toFixed(2)}`,
+          ok: (r) => r >= min,
+        }),
+      );
       rows.push(row(m, 'naive', `${m.short}, naive policy`, naiveSize, 'naive ruleset'));
     }
     rows.push({

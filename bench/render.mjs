@@ -31,9 +31,8 @@ export async function benchRender({ quick, reps, log, root }) {
       const variants = haveFerm ? ['gen-fw', 'ferm'] : ['gen-fw'];
       const n = quick ? 1 : reps;
       const res = await interleave(n, variants, (v, i) => {
-        const [cmd, args] = v === 'gen-fw'
-          ? wrap(NODE, [...genArgs, '--out', join(dir, `out${i}`)])
-          : wrap('ferm', ['--noexec', '--lines', fermConf]);
+        const [cmd, args] =
+          v === 'gen-fw' ? wrap(NODE, [...genArgs, '--out', join(dir, `out${i}`)]) : wrap('ferm', ['--noexec', '--lines', fermConf]);
         return timedProcess(cmd, args, { cwd: dir, maxBuffer: 1 << 30 });
       });
       const pick = (v) => ({
@@ -42,15 +41,21 @@ export async function benchRender({ quick, reps, log, root }) {
       });
       const g = pick('gen-fw');
       const f = haveFerm ? pick('ferm') : undefined;
-      log(`  render ${c.services} services${c.set ? ` + ${c.set} set` : ''}: gen-fw ${g.stats.median.toFixed(3)} s, ferm ${f ? f.stats.median.toFixed(3) + ' s' : 'n/a'}`);
+      log(
+        `  render ${c.services} services${c.set ? ` + ${c.set} set` : ''}: gen-fw ${g.stats.median.toFixed(3)} s, ferm ${f ? f.stats.median.toFixed(3) + ' s' : 'n/a'}`,
+      );
       const size = `${fmtInt(c.services)} services${c.set ? ` + ${fmtInt(c.set)}-address set` : ''}`;
       let target;
       const mem = (row) => !row.subject.rssKb || row.subject.rssKb < 200 * 1024;
-      if (!quick && c.services === 1000) target = { text: '< 0.5 s, < 200 MB', ok: (_r, row) => row.subject.stats.median < 0.5 && mem(row) };
-      else if (!quick && c.services === 10000) target = { text: '≤ ferm (≤ 1.00×), < 200 MB', ok: (r, row) => (r === undefined ? undefined : r <= 1 && mem(row)) };
+      if (!quick && c.services === 1000)
+        target = { text: '< 0.5 s, < 200 MB', ok: (_r, row) => row.subject.stats.median < 0.5 && mem(row) };
+      else if (!quick && c.services === 10000)
+        target = { text: '≤ ferm (≤ 1.00×), < 200 MB', ok: (r, row) => (r === undefined ? undefined : r <= 1 && mem(row)) };
       else if (!quick) target = { text: '< 200 MB', ok: (_r, row) => mem(row) };
       rows.push({
-        group: '4', what: 'render', size,
+        group: '4',
+        what: 'render',
+        size,
         subject: { label: 'gen-fw render', unit: 's', ...g },
         baseline: f
           ? { label: c.set ? 'ferm --noexec --lines (set as a saddr list: 1 rule per address)' : 'ferm --noexec --lines', unit: 's', ...f }

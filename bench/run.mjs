@@ -29,7 +29,13 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--no-legacy') opts.legacy = false;
   else if (a === '--json') opts.json = argv[++i];
   else if (a === '-h' || a === '--help') {
-    console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 12).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+    console.log(
+      readFileSync(new URL(import.meta.url), 'utf8')
+        .split('\n')
+        .slice(1, 12)
+        .map((l) => l.replace(/^\/\/ ?/, ''))
+        .join('\n'),
+    );
     process.exit(0);
   } else {
     console.error(`bench: unknown option ${a} (see --help)`);
@@ -78,7 +84,13 @@ try {
     } catch (e) {
       failed = true;
       log(`bench: ${titles[m]} failed: ${e.stack ?? e}`);
-      rows.push({ group: titles[m][0], what: titles[m].slice(2), error: String(e.message ?? e).split('\n')[0].slice(0, 160) });
+      rows.push({
+        group: titles[m][0],
+        what: titles[m].slice(2),
+        error: String(e.message ?? e)
+          .split('\n')[0]
+          .slice(0, 160),
+      });
     }
     const took = (performance.now() - t) / 1000;
     loads.push(`${titles[m]}: ${took.toFixed(0)} s, load ${l0.toFixed(1)}→${loadavg()[0].toFixed(1)}`);
@@ -97,16 +109,29 @@ const [kernel, ipt, ferm, iperf] = await Promise.all([
 const total = (performance.now() - started) / 1000;
 const load1 = loadavg();
 console.log(`gen-fw benchmarks${opts.quick ? ' — QUICK (smoke) mode: one run each, small sizes; no verdicts' : ''}`);
-console.log(`${new Date().toISOString()} · ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}) · kernel ${kernel} · node ${process.version} · ${ipt} · ${ferm} · ${iperf}`);
-console.log(`medians of ${opts.quick ? 1 : opts.runs} runs [min–max]; ratio = gen-fw / baseline unless it says "faster"; load average ${load0[0].toFixed(2)} at start, ${load1[0].toFixed(2)} at end; took ${total.toFixed(0)} s\n`);
+console.log(
+  `${new Date().toISOString()} · ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}) · kernel ${kernel} · node ${process.version} · ${ipt} · ${ferm} · ${iperf}`,
+);
+console.log(
+  `medians of ${opts.quick ? 1 : opts.runs} runs [min–max]; ratio = gen-fw / baseline unless it says "faster"; load average ${load0[0].toFixed(2)} at start, ${load1[0].toFixed(2)} at end; took ${total.toFixed(0)} s\n`,
+);
 console.log(renderTable(rows, { quick: opts.quick }));
 console.log(`\ntime and 1-minute load average per part (other work on the machine inflates and scatters the figures): ${loads.join('; ')}`);
 if (!opts.quick) {
   const v = rows.map((r) => verdict(r, false)).filter(Boolean);
-  console.log(`\ntargets: ${v.filter((x) => x === 'PASS').length} PASS, ${v.filter((x) => x === 'MISS').length} MISS${v.some((x) => x !== 'PASS' && x !== 'MISS') ? `, ${v.filter((x) => x !== 'PASS' && x !== 'MISS').length} other` : ''}`);
+  console.log(
+    `\ntargets: ${v.filter((x) => x === 'PASS').length} PASS, ${v.filter((x) => x === 'MISS').length} MISS${v.some((x) => x !== 'PASS' && x !== 'MISS') ? `, ${v.filter((x) => x !== 'PASS' && x !== 'MISS').length} other` : ''}`,
+  );
 }
 if (opts.json) {
   const plain = rows.map((r) => ({ ...r, target: r.target?.text, verdict: verdict(r, opts.quick), ratio: ratioOf(r) }));
-  writeFileSync(opts.json, JSON.stringify({ quick: opts.quick, runs: opts.runs, kernel, iptables: ipt, ferm, node: process.version, seconds: total, rows: plain }, null, 2) + '\n');
+  writeFileSync(
+    opts.json,
+    JSON.stringify(
+      { quick: opts.quick, runs: opts.runs, kernel, iptables: ipt, ferm, node: process.version, seconds: total, rows: plain },
+      null,
+      2,
+    ) + '\n',
+  );
 }
 process.exit(failed ? 1 : 0);

@@ -13,5 +13,6 @@ export default function setup(): void {
   const root = fileURLToPath(new URL('..', import.meta.url));
   if (existsSync(join(root, 'dist'))) writePrecompiled(join(root, 'templates'), join(root, 'dist/templates.precompiled.cjs'));
   // And its schema/ (the package ships it; the copies of the package some tests run need it).
-  if (existsSync(join(root, 'dist/cli/main.js'))) execFileSync(process.execPath, [join(root, 'dist/cli/main.js'), 'schema', '--out', join(root, 'schema')], { stdio: 'ignore' });
+  if (existsSync(join(root, 'dist/cli/main.js')))
+    execFileSync(process.execPath, [join(root, 'dist/cli/main.js'), 'schema', '--out', join(root, 'schema')], { stdio: 'ignore' });
 }

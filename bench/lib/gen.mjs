@@ -208,10 +208,11 @@ export function naivePayloads(payloads, addrs) {
         out.push(established[f[1]]);
         delete established[f[1]];
       }
-      if (l === 'COMMIT') for (const c of Object.keys(established)) {
-        out.push(established[c]);
-        delete established[c];
-      }
+      if (l === 'COMMIT')
+        for (const c of Object.keys(established)) {
+          out.push(established[c]);
+          delete established[c];
+        }
       out.push(l);
     }
     return out.join('\n');

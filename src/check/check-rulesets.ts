@@ -71,7 +71,11 @@ function finishReader(name: string, reader: DumpReader, failure: unknown, filter
  * all the same (a failed save is told before a bad line). `onReadings` gets the lines as the
  * parser read them, once the dump parsed.
  */
-async function readRules(source: StateSource | StartedState, filter: ChainFilter, onReadings: (r: readonly string[]) => void): Promise<RulesSide> {
+async function readRules(
+  source: StateSource | StartedState,
+  filter: ChainFilter,
+  onReadings: (r: readonly string[]) => void,
+): Promise<RulesSide> {
   const reader = new DumpReader({ keepReadings: true });
   // Whatever push throws is kept until the read is over: thrown from a stream's data
   // handler, an internal error would end the process with 1, which `check` means as drift.
@@ -99,7 +103,9 @@ async function readLiveRules(
   source: StateSource | StartedState,
   filter: ChainFilter,
   matcher: DumpMatcher,
-): Promise<{ error: { code: 2 | 3; message: string } } | { state: StateRead; finish: () => Dump | DumpError | 'same'; drops?: DropCounts }> {
+): Promise<
+  { error: { code: 2 | 3; message: string } } | { state: StateRead; finish: () => Dump | DumpError | 'same'; drops?: DropCounts }
+> {
   let reader: DumpReader | undefined;
   const counter = new DropCounter();
   let failure: unknown;
@@ -171,7 +177,13 @@ async function readBoth(spec: RulesetSpec, filter: ChainFilter): Promise<BothSid
   if (parsed === 'same') {
     // Only a saved side that parsed gave the matcher its lines (see readRules).
     if ('error' in saved || saved.parsed instanceof DumpError) throw new Error('readBoth: matched against a saved side that did not parse');
-    return { saved: savedSide, live: { state: live.state, parsed: rules(saved.parsed) }, same: true, liveLegacy: matcher.legacyTables, drops };
+    return {
+      saved: savedSide,
+      live: { state: live.state, parsed: rules(saved.parsed) },
+      same: true,
+      liveLegacy: matcher.legacyTables,
+      drops,
+    };
   }
   return { saved: savedSide, live: { state: live.state, parsed: rules(parsed) }, same: false, liveLegacy: false, drops };
 }

@@ -3,9 +3,9 @@ import type { Change, SetDump } from './types.js';
 
 /** Saved → live, set by set: definitions (as policies), sets (as chains), members (as rules). */
 export function diffIpsets(saved: SetDump, live: SetDump): Change[] {
-  const names = [...new Set([...saved.definitions.keys(), ...saved.members.keys(), ...live.definitions.keys(), ...live.members.keys()])].sort(
-    byteOrder,
-  );
+  const names = [
+    ...new Set([...saved.definitions.keys(), ...saved.members.keys(), ...live.definitions.keys(), ...live.members.keys()]),
+  ].sort(byteOrder);
   const changes: Change[] = [];
   for (const chain of names) {
     const s = saved.definitions.get(chain);

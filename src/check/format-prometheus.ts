@@ -49,7 +49,12 @@ export function formatPrometheus(report: CheckReport): string[] {
   ]);
   for (const g of GAUGES) {
     const rs = g.families ? ok.filter((r) => r.ruleset !== 'ipsets') : ok;
-    gauge(lines, g.name, g.help, rs.map((r) => `${g.name}{ruleset="${r.ruleset}"} ${g.value(r)}`));
+    gauge(
+      lines,
+      g.name,
+      g.help,
+      rs.map((r) => `${g.name}{ruleset="${r.ruleset}"} ${g.value(r)}`),
+    );
   }
   dropMetrics(lines, report.results);
   return lines;
@@ -75,7 +80,13 @@ function dropMetrics(lines: string[], results: readonly RulesetResult[]): void {
         const labels = kind === 'mode' ? '' : `,reason="${reason}"${service === '-' ? '' : `,service="${service}"`}`;
         return `${name}{ruleset="${ruleset}"${labels}} ${packets}`;
       });
-  counter(lines, 'gen_fw_dropped_packets_total', 'Packets the rules of gen-fw dropped or rejected since they were loaded, by reason.', 'counter', samples('dropped', 'gen_fw_dropped_packets_total'));
+  counter(
+    lines,
+    'gen_fw_dropped_packets_total',
+    'Packets the rules of gen-fw dropped or rejected since they were loaded, by reason.',
+    'counter',
+    samples('dropped', 'gen_fw_dropped_packets_total'),
+  );
   counter(
     lines,
     'gen_fw_audited_packets_total',
@@ -83,7 +94,13 @@ function dropMetrics(lines: string[], results: readonly RulesetResult[]): void {
     'counter',
     samples('audited', 'gen_fw_audited_packets_total'),
   );
-  counter(lines, 'gen_fw_audit_mode', '1 if the live ruleset is in mode audit (drops nothing), 0 if in enforce.', 'gauge', samples('mode', 'gen_fw_audit_mode'));
+  counter(
+    lines,
+    'gen_fw_audit_mode',
+    '1 if the live ruleset is in mode audit (drops nothing), 0 if in enforce.',
+    'gauge',
+    samples('mode', 'gen_fw_audit_mode'),
+  );
 }
 
 function counter(lines: string[], name: string, help: string, type: 'counter' | 'gauge', samples: string[]): void {

@@ -1,4 +1,12 @@
-import { BUILTIN_CHAINS, DEFAULT_IGNORE_CHAINS, DOCKER_BRIDGES, OWNED_CHAIN_GLOBS, dockerOwnRulesRegex, globsToRegex, type Ownership } from '../shared/ownership.js';
+import {
+  BUILTIN_CHAINS,
+  DEFAULT_IGNORE_CHAINS,
+  DOCKER_BRIDGES,
+  OWNED_CHAIN_GLOBS,
+  dockerOwnRulesRegex,
+  globsToRegex,
+  type Ownership,
+} from '../shared/ownership.js';
 import type { ChainDump, Dump } from './types.js';
 
 /**

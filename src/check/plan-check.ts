@@ -85,7 +85,11 @@ export function planCheck(o: CheckOptions, host: HostFacts): { specs: PlannedChe
   const sets = o.savedSets !== undefined || o.liveSets !== undefined || (!files && family === 'both' && host.exists(savedSets));
   if (sets) {
     const ruleset: RulesetName = 'ipsets';
-    specs.push({ ruleset, saved: { file: savedSets }, live: o.liveSets !== undefined ? { file: o.liveSets } : { command: 'ipset', args: ['save'] } });
+    specs.push({
+      ruleset,
+      saved: { file: savedSets },
+      live: o.liveSets !== undefined ? { file: o.liveSets } : { command: 'ipset', args: ['save'] },
+    });
   }
   return { specs, filter: planFilter(o.ignoreChain ?? [], o.ignoreInterface ?? []) };
 }

@@ -61,9 +61,14 @@ export async function explainCommand(o: ExplainOptions, report: Reporter): Promi
       compareKernel(explainer.table(packet.family), e, await lab.send(packet)),
     );
   }
-  report.result(o.format === 'json' ? JSON.stringify(explanationJson(e, locate, kernel), null, 2) : formatExplanationText(e, locate, kernel));
+  report.result(
+    o.format === 'json' ? JSON.stringify(explanationJson(e, locate, kernel), null, 2) : formatExplanationText(e, locate, kernel),
+  );
   if (kernel && !kernel.agrees) {
-    throw new ExitError(3, `gen-fw bug: the kernel says ${kernel.verdict} and the model says ${e.verdict} for this packet (both are printed above)`);
+    throw new ExitError(
+      3,
+      `gen-fw bug: the kernel says ${kernel.verdict} and the model says ${e.verdict} for this packet (both are printed above)`,
+    );
   }
   return verdictExit(e.verdict);
 }

@@ -58,9 +58,17 @@ async function hasServices(confD: string): Promise<boolean> {
 async function files(dir: string, withExample: boolean): Promise<InitFile[]> {
   const out: InitFile[] = [{ path: 'gen-fw.yaml', text: hostYaml(schemaLine(dir, 'gen-fw.yaml', 'host')), mode: 0o644 }];
   if (withExample) {
-    out.push({ path: 'conf.d/web.yaml', text: `${schemaLine(dir, 'conf.d/web.yaml', 'service')}\n${await template('conf.d/web.yaml')}`, mode: 0o644 });
+    out.push({
+      path: 'conf.d/web.yaml',
+      text: `${schemaLine(dir, 'conf.d/web.yaml', 'service')}\n${await template('conf.d/web.yaml')}`,
+      mode: 0o644,
+    });
   }
-  out.push({ path: 'expectations.yaml', text: `${schemaLine(dir, 'expectations.yaml', 'expectations')}\n${await template('expectations.yaml')}`, mode: 0o644 });
+  out.push({
+    path: 'expectations.yaml',
+    text: `${schemaLine(dir, 'expectations.yaml', 'expectations')}\n${await template('expectations.yaml')}`,
+    mode: 0o644,
+  });
   // npm leaves files named .gitignore out of packages: the template is init/gitignore.
   out.push({ path: '.gitignore', text: await template('gitignore'), mode: 0o644 });
   const packer = join(packageRoot, 'packer');
@@ -123,7 +131,8 @@ export async function initCommand(dir: string, report: Reporter): Promise<number
     process.stderr.write('  .gitignore does not ignore build/: add a line "build/" (gen-fw render writes the bundle there)\n');
   }
   const schemas = join(packageRoot, 'schema');
-  if (!existsSync(schemas)) report.warning({ file: schemas, message: 'missing: the $schema lines point at it (run "gen-fw schema --out ' + schemas + '")' });
+  if (!existsSync(schemas))
+    report.warning({ file: schemas, message: 'missing: the $schema lines point at it (run "gen-fw schema --out ' + schemas + '")' });
   for (const p of created) report.result(`created ${join(dir, p)}`);
   report.result(
     created.length

@@ -12,7 +12,11 @@ import type { Reporter } from './reporter.js';
  * Render the bundle into a temporary directory, load it into a scratch namespace pair and
  * hand the lab to `use`; the namespaces and the directory are removed however it ends.
  */
-export async function withKernelLab<T>(opts: ModelOptions & { installDir: string }, report: Reporter, use: (lab: KernelLab) => Promise<T>): Promise<T> {
+export async function withKernelLab<T>(
+  opts: ModelOptions & { installDir: string },
+  report: Reporter,
+  use: (lab: KernelLab) => Promise<T>,
+): Promise<T> {
   const { KernelLab } = await import('../system/netns.js');
   const { cleanUpOnInterrupt } = await import('../system/interrupt.js');
   const quiet: Reporter = { ...report, warning: () => undefined };

@@ -17,7 +17,7 @@ const FORMATS = ['text', 'json'];
 export async function lintCommand(o: LintCommandOptions, report: Reporter): Promise<number> {
   if (!FORMATS.includes(o.format)) throw new ExitError(2, `--format: ${JSON.stringify(o.format)} is not text or json`);
   const { config, warnings, positions } = await loadConfig(o);
-  const { sets, problems } = await readSets(config.host, config.hostFile ? o.config ?? 'gen-fw.yaml' : undefined);
+  const { sets, problems } = await readSets(config.host, config.hostFile ? (o.config ?? 'gen-fw.yaml') : undefined);
   if (problems.length) throw new InputError(problems);
   for (const w of warnings) report.warning(w);
   const findings = lintConfig(config, sets, positions.positionOf);

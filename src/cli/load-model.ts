@@ -14,9 +14,12 @@ export interface ModelOptions {
 }
 
 /** read → validate → model, for the commands that reason about the ruleset (explain, verify). */
-export async function loadExplainer(opts: ModelOptions, report: Reporter): Promise<{ config: Config; explainer: Explainer; locate: RuleLocator }> {
+export async function loadExplainer(
+  opts: ModelOptions,
+  report: Reporter,
+): Promise<{ config: Config; explainer: Explainer; locate: RuleLocator }> {
   const { config, warnings, positions } = await loadConfig(opts);
-  const { sets, problems } = await readSets(config.host, config.hostFile ? opts.config ?? 'gen-fw.yaml' : undefined);
+  const { sets, problems } = await readSets(config.host, config.hostFile ? (opts.config ?? 'gen-fw.yaml') : undefined);
   if (problems.length) throw new InputError(problems);
   for (const w of warnings) report.warning(w);
   const explainer = new Explainer(compileRuleset(config, sets), {

@@ -56,7 +56,9 @@ function buildProgram(Program: typeof Command, setExit: (code: number) => void):
 
   program
     .command('lint')
-    .description('find rules that never match or change nothing, open database ports, SSH without a limit: exit 0 clean, 1 findings, 2 bad input')
+    .description(
+      'find rules that never match or change nothing, open database ports, SSH without a limit: exit 0 clean, 1 findings, 2 bad input',
+    )
     .option('--config <file>', 'host settings (default: ./gen-fw.yaml when it exists)')
     .option('--conf-d <dir>', 'one NAME.yaml per service', './conf.d')
     .option('--format <format>', 'text or json', 'text')
@@ -72,7 +74,9 @@ function buildProgram(Program: typeof Command, setExit: (code: number) => void):
   modelOptions(
     program
       .command('explain')
-      .description("what the firewall does with one packet, and why: exit 0 accepted, 1 dropped or rejected, 2 bad input, 3 environment (or the kernel disagrees)"),
+      .description(
+        'what the firewall does with one packet, and why: exit 0 accepted, 1 dropped or rejected, 2 bad input, 3 environment (or the kernel disagrees)',
+      ),
   )
     .option('--direction <dir>', 'in, out, forward, docker or docker-out')
     .option('--proto <proto>', 'tcp, udp, icmp or ipv6-icmp')
@@ -91,7 +95,9 @@ function buildProgram(Program: typeof Command, setExit: (code: number) => void):
   modelOptions(
     program
       .command('verify')
-      .description("check a file of expectations (- { packet: {...}, expect: accept|drop|reject }): exit 0 all hold, 1 any does not, 2 bad input")
+      .description(
+        'check a file of expectations (- { packet: {...}, expect: accept|drop|reject }): exit 0 all hold, 1 any does not, 2 bad input',
+      )
       .argument('<file>', 'the expectations file'),
   ).action(async (file: string, o: VerifyOptions) => {
     const { verifyCommand } = await import('./verify-command.js');
@@ -100,7 +106,9 @@ function buildProgram(Program: typeof Command, setExit: (code: number) => void):
 
   program
     .command('init')
-    .description('start a project in DIR (default .): gen-fw.yaml, conf.d/ with an example, expectations.yaml, packer/; never overwrites a file')
+    .description(
+      'start a project in DIR (default .): gen-fw.yaml, conf.d/ with an example, expectations.yaml, packer/; never overwrites a file',
+    )
     .argument('[dir]', 'the project directory', '.')
     .action(async (dir: string) => {
       const { initCommand } = await import('./init-command.js');
@@ -157,7 +165,9 @@ async function main(argv: string[]): Promise<number> {
       report.error(e.message);
       return 3;
     }
-    report.error(`internal error: ${(e as Error).message ?? String(e)}${debug ? '\n' + (e as Error).stack : ' (run with --debug for details)'}`);
+    report.error(
+      `internal error: ${(e as Error).message ?? String(e)}${debug ? '\n' + (e as Error).stack : ' (run with --debug for details)'}`,
+    );
     return 3;
   }
 }

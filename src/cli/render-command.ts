@@ -23,7 +23,7 @@ export interface RenderOptions {
  */
 export async function planRender(opts: Omit<RenderOptions, 'out'>, report: Reporter): Promise<(sink: BundleSink) => void> {
   const { config, warnings, positions } = await loadConfig(opts);
-  const { sets, problems } = await readSets(config.host, config.hostFile ? opts.config ?? 'gen-fw.yaml' : undefined);
+  const { sets, problems } = await readSets(config.host, config.hostFile ? (opts.config ?? 'gen-fw.yaml') : undefined);
   if (problems.length) throw new InputError(problems);
   for (const w of warnings) report.warning(w);
   const { lintAlong, findingProblems } = await import('../lint/lint.js');

@@ -12,7 +12,12 @@ export const RENDER_OPTIONS: readonly OptionSpec[] = [
   { flags: '--config <file>', description: 'host settings (default: ./gen-fw.yaml when it exists, else built-in defaults)' },
   { flags: '--conf-d <dir>', description: 'one NAME.yaml per service', default: './conf.d' },
   { flags: '--templates <dir>', description: 'Handlebars templates', default: join(packageRoot, 'templates') },
-  { flags: '--out <dir>', description: 'where the bundle goes: a directory that does not exist, is empty, or holds a bundle gen-fw made (replaced whole); anything else is refused', default: './build/firewall' },
+  {
+    flags: '--out <dir>',
+    description:
+      'where the bundle goes: a directory that does not exist, is empty, or holds a bundle gen-fw made (replaced whole); anything else is refused',
+    default: './build/firewall',
+  },
 ];
 
 /** Give commander's `render` command these options. */

@@ -31,7 +31,9 @@ function readFile(file: string): string {
     return readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError([{ file: displayPath(file), message: code === 'ENOENT' ? 'no such file' : `cannot read: ${(e as Error).message}` }]);
+    throw new InputError([
+      { file: displayPath(file), message: code === 'ENOENT' ? 'no such file' : `cannot read: ${(e as Error).message}` },
+    ]);
   }
 }
 
@@ -51,7 +53,8 @@ export async function verifyCommand(file: string, o: VerifyOptions, report: Repo
       const e = explainer.explain(x.packet);
       return { x, e, holds: e.verdict === x.expect };
     } catch (err) {
-      if (err instanceof Unanswerable) throw new InputError([{ file: shown, line: x.line, key: `[${i}].packet.${err.key}`, message: err.message }]);
+      if (err instanceof Unanswerable)
+        throw new InputError([{ file: shown, line: x.line, key: `[${i}].packet.${err.key}`, message: err.message }]);
       throw err;
     }
   });
@@ -71,7 +74,17 @@ export async function verifyCommand(file: string, o: VerifyOptions, report: Repo
   if (o.format === 'json') {
     report.result(
       JSON.stringify(
-        { file: shown, held: outcomes.length - failed, failed, expectations: outcomes.map((r) => ({ line: r.x.line, expect: r.x.expect, holds: r.holds, ...explanationJson(r.e, locate, r.kernel) })) },
+        {
+          file: shown,
+          held: outcomes.length - failed,
+          failed,
+          expectations: outcomes.map((r) => ({
+            line: r.x.line,
+            expect: r.x.expect,
+            holds: r.holds,
+            ...explanationJson(r.e, locate, r.kernel),
+          })),
+        },
         null,
         2,
       ),
@@ -81,10 +94,16 @@ export async function verifyCommand(file: string, o: VerifyOptions, report: Repo
       const verdict = `${r.e.verdict} by ${describeOrigin(r.e.decided, r.e.verdict, locate)}`;
       const kernel = r.kernel ? `; kernel: ${r.kernel.verdict}${r.kernel.agrees ? '' : ' (DISAGREES with the model: a gen-fw bug)'}` : '';
       const where = r.x.line !== undefined ? `${shown}:${r.x.line}` : shown;
-      report.result(`${where}: ${r.holds ? 'held' : 'does not hold'}: expect ${r.x.expect}: ${describePacket(r.x.packet)}: ${verdict}${kernel}`);
+      report.result(
+        `${where}: ${r.holds ? 'held' : 'does not hold'}: expect ${r.x.expect}: ${describePacket(r.x.packet)}: ${verdict}${kernel}`,
+      );
     }
     report.result(`${outcomes.length - failed} of ${outcomes.length} expectations hold${o.kernel ? ' (proved in the kernel)' : ''}`);
   }
-  if (disagree.length) throw new ExitError(3, `gen-fw bug: the kernel and the model disagree on ${disagree.length} packet${disagree.length === 1 ? '' : 's'} (see above)`);
+  if (disagree.length)
+    throw new ExitError(
+      3,
+      `gen-fw bug: the kernel and the model disagree on ${disagree.length} packet${disagree.length === 1 ? '' : 's'} (see above)`,
+    );
   return failed ? 1 : 0;
 }

@@ -56,7 +56,10 @@ export async function emitBundle(outDir: string, produce: (sink: BundleSink) => 
     const staged = stagingSink(staging);
     produce(staged.sink);
 
-    const unchanged = (found.kind === 'bundle' || found.kind === 'legacy') && found.manifest === staged.manifest() && holdsExactly(found.kind === 'bundle' ? out : found.target, found.files);
+    const unchanged =
+      (found.kind === 'bundle' || found.kind === 'legacy') &&
+      found.manifest === staged.manifest() &&
+      holdsExactly(found.kind === 'bundle' ? out : found.target, found.files);
     if (unchanged) await rm(staging, { recursive: true, force: true });
     else await swapIn(outDir, siblings, staging, found);
     staging = created = undefined;
@@ -151,7 +154,7 @@ function stagingSink(dir: string): { sink: BundleSink; manifest(): string | unde
           writeFileSync(fd, bytes);
         } else {
           const hash = createHash('sha256');
-          for (let at = 0; at < content.length; ) {
+          for (let at = 0; at < content.length;) {
             let end = Math.min(content.length, at + SLICE);
             // Never cut a surrogate pair in two.
             const next = content.charCodeAt(end);

@@ -35,7 +35,7 @@ const RAW_BUILT_IN = ['PREROUTING', 'OUTPUT'] as const;
 
 function baseName(args: readonly string[]): string {
   const i = args.indexOf('--comment');
-  const c = i >= 0 ? args[i + 1] ?? '' : '';
+  const c = i >= 0 ? (args[i + 1] ?? '') : '';
   return c.startsWith('gen-fw: ') ? c.slice('gen-fw: '.length) : c;
 }
 
@@ -60,7 +60,8 @@ export function assembleChains(ruleset: Ruleset, family: Family): FamilyTable {
   }
   for (const p of ruleset.base.policies) if (p.family === family) chain(p.chain).policy = p.policy;
   for (const c of ruleset.base.chains) if (c.family === family && (c.table === 'filter' || c.table === 'raw')) chain(c.name, c.table);
-  for (const j of ruleset.base.jumps) if (j.family === family && j.table === 'raw') chain(j.from, 'raw').rules.push({ args: ['-j', j.to], origin: { kind: 'jump' } });
+  for (const j of ruleset.base.jumps)
+    if (j.family === family && j.table === 'raw') chain(j.from, 'raw').rules.push({ args: ['-j', j.to], origin: { kind: 'jump' } });
   // iptables-init inserts each jump at the top; Docker keeps its DOCKER-USER jump first in FORWARD.
   const jumps = ruleset.base.jumps.filter((j) => j.family === family && j.table === 'filter');
   for (const j of [...jumps].reverse()) {

@@ -41,7 +41,10 @@ export class Explainer {
       if (!docker) throw new Unanswerable(`direction docker-out: ${off}`);
       const bridges = this.opts.dockerBridges ?? [];
       if (!bridges.some((b) => interfaceIs(packet.interface, b))) {
-        throw new Unanswerable(`direction docker-out: ${packet.interface} is not a Docker bridge (docker.bridge: ${bridges.join(', ')}); --interface names the bridge the container's connection comes in on`, 'interface');
+        throw new Unanswerable(
+          `direction docker-out: ${packet.interface} is not a Docker bridge (docker.bridge: ${bridges.join(', ')}); --interface names the bridge the container's connection comes in on`,
+          'interface',
+        );
       }
     }
     return walkPacket(table, packet, this.opts);

@@ -27,7 +27,8 @@ export function formatExplanationText(e: Explanation, locate: RuleLocator, kerne
   lines.push(`verdict: ${verdictText(e)}, decided by ${describeOrigin(e.decided, e.verdict, locate)}`);
   if (kernel) {
     const decided = kernel.decided ? `, decided by ${describeOrigin(kernel.decided, e.verdict, locate)}` : '';
-    const moved = kernel.steps.map((s) => (s.position === 0 ? `${chainName(s)} policy` : `${chainName(s)} #${s.position}`)).join(', ') || 'none';
+    const moved =
+      kernel.steps.map((s) => (s.position === 0 ? `${chainName(s)} policy` : `${chainName(s)} #${s.position}`)).join(', ') || 'none';
     lines.push(`kernel: ${kernel.verdict}${decided} (${PEER[kernel.peer]}; counters moved: ${moved})`);
     if (!kernel.agrees) lines.push('the kernel and the model disagree: this is a gen-fw bug (please report it with this output)');
   }
@@ -35,7 +36,14 @@ export function formatExplanationText(e: Explanation, locate: RuleLocator, kerne
 }
 
 function stepJson(s: Step, e: Explanation, locate: RuleLocator) {
-  return { ...(s.table ? { table: s.table } : {}), chain: s.chain, position: s.position, rule: ruleText(s.args), effect: s.effect, origin: describeOrigin(s, e.verdict, locate) };
+  return {
+    ...(s.table ? { table: s.table } : {}),
+    chain: s.chain,
+    position: s.position,
+    rule: ruleText(s.args),
+    effect: s.effect,
+    origin: describeOrigin(s, e.verdict, locate),
+  };
 }
 
 export function explanationJson(e: Explanation, locate: RuleLocator, kernel?: KernelAnswer) {

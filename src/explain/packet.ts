@@ -52,7 +52,8 @@ function oneOf<T extends string>(value: unknown, words: readonly T[], what: stri
 
 function port(value: unknown): number {
   const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) throw new ValueError(`${show(value)} is not a port (a number 1-65535)`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535)
+    throw new ValueError(`${show(value)} is not a port (a number 1-65535)`);
   return n;
 }
 
@@ -79,7 +80,11 @@ export function defaultBridge(bridges: readonly string[] | undefined): string {
  * A packet from its fields (command-line flags or an expectations file entry): defaults
  * filled in, and every impossible combination refused with the field it is about.
  */
-export function parsePacket(raw: Readonly<Record<string, unknown>>, lookupUser: UserLookup, opts: PacketDefaults = {}): { packet?: Packet; problems: PacketProblem[] } {
+export function parsePacket(
+  raw: Readonly<Record<string, unknown>>,
+  lookupUser: UserLookup,
+  opts: PacketDefaults = {},
+): { packet?: Packet; problems: PacketProblem[] } {
   const problems: PacketProblem[] = [];
   const field = <T>(key: PacketKey, parse: (v: unknown) => T): T | undefined => {
     const v = raw[key];
@@ -130,9 +135,13 @@ export function parsePacket(raw: Readonly<Record<string, unknown>>, lookupUser: 
   if ((proto === 'tcp' || proto === 'udp') && dport === undefined && raw.dport === undefined) {
     problems.push({ key: 'dport', message: `a ${proto} packet needs a destination port` });
   }
-  if (user && direction !== 'out') problems.push({ key: 'user', message: `only a packet this host sends (direction out) has a local user (direction is ${direction})` });
+  if (user && direction !== 'out')
+    problems.push({ key: 'user', message: `only a packet this host sends (direction out) has a local user (direction is ${direction})` });
   if (source && destination && source.family !== destination.family) {
-    problems.push({ key: 'destination', message: `${destination.text} is IPv${destination.family} but the source ${source.text} is IPv${source.family}` });
+    problems.push({
+      key: 'destination',
+      message: `${destination.text} is IPv${destination.family} but the source ${source.text} is IPv${source.family}`,
+    });
   }
   const given = source ?? destination;
   const family: Family = given?.family ?? (proto === 'ipv6-icmp' ? 6 : 4);
@@ -140,7 +149,10 @@ export function parsePacket(raw: Readonly<Record<string, unknown>>, lookupUser: 
   if (proto === 'ipv6-icmp' && family === 4) problems.push({ key: 'proto', message: 'ipv6-icmp is IPv6; an IPv4 packet is icmp' });
   const ifName = iface ?? (direction === 'docker-out' ? defaultBridge(opts.dockerBridges) : DEFAULT_INTERFACE);
   if (ifName === 'lo') {
-    for (const [key, a] of [['source', source], ['destination', destination]] as const) {
+    for (const [key, a] of [
+      ['source', source],
+      ['destination', destination],
+    ] as const) {
       if (a && !isLoopback(a)) problems.push({ key, message: `${a.text} cannot cross lo (only 127.0.0.0/8 and ::1 do)` });
     }
   }

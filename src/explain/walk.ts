@@ -52,7 +52,13 @@ function isAuditLog(args: readonly string[]): boolean {
 
 const HOOK = { in: 'INPUT', out: 'OUTPUT', forward: 'FORWARD', docker: 'FORWARD', 'docker-out': 'FORWARD' } as const;
 /** The raw table's hook: every packet that arrives meets PREROUTING, every one the host sends OUTPUT. */
-export const RAW_HOOK = { in: 'PREROUTING', out: 'OUTPUT', forward: 'PREROUTING', docker: 'PREROUTING', 'docker-out': 'PREROUTING' } as const;
+export const RAW_HOOK = {
+  in: 'PREROUTING',
+  out: 'OUTPUT',
+  forward: 'PREROUTING',
+  docker: 'PREROUTING',
+  'docker-out': 'PREROUTING',
+} as const;
 
 type Outcome = { verdict: Verdict } | { back: true };
 
@@ -71,7 +77,15 @@ export function walkPacket(table: FamilyTable, packet: Packet, opts: WalkOptions
 
   const runIn = (chains: ReadonlyMap<string, Chain>, tableName: 'filter' | 'raw') => {
     const step = (chain: string, i: number, r: ChainRule, effect: string, underLimit?: Step['underLimit']) =>
-      steps.push({ ...(tableName === 'raw' ? { table: 'raw' as const } : {}), chain, position: i + 1, args: r.args, origin: r.origin, effect, underLimit });
+      steps.push({
+        ...(tableName === 'raw' ? { table: 'raw' as const } : {}),
+        chain,
+        position: i + 1,
+        args: r.args,
+        origin: r.origin,
+        effect,
+        underLimit,
+      });
     const run = (name: string, depth: number): Outcome => {
       if (depth > 64) throw new Error(`explain: chains nest deeper than 64 at ${name}`);
       const chain = chains.get(name);
@@ -79,12 +93,20 @@ export function walkPacket(table: FamilyTable, packet: Packet, opts: WalkOptions
       for (let i = 0; i < chain.rules.length; i++) {
         const r = chain.rules[i]!;
         const m = matchRule(r.args, packet, table.sets, ctx);
-        if (m.underLimit) step(name, i, r, `under the rate limit (${m.underLimit.hits} new per ${m.underLimit.seconds}s per source)`, m.underLimit);
+        if (m.underLimit)
+          step(name, i, r, `under the rate limit (${m.underLimit.hits} new per ${m.underLimit.seconds}s per source)`, m.underLimit);
         if (!m.matches) continue;
         const t = targetOf(r.args);
         switch (t.kind) {
           case 'none':
-            step(name, i, r, r.args.includes('--set') ? 'matches, goes on (records the source for a rate limit)' : 'audit: counts what it would drop, goes on');
+            step(
+              name,
+              i,
+              r,
+              r.args.includes('--set')
+                ? 'matches, goes on (records the source for a rate limit)'
+                : 'audit: counts what it would drop, goes on',
+            );
             continue;
           case 'LOG':
             step(name, i, r, isAuditLog(r.args) ? 'audit: logs what it would drop, goes on' : 'logs, goes on');
@@ -107,7 +129,12 @@ export function walkPacket(table: FamilyTable, packet: Packet, opts: WalkOptions
             return { back: true };
           case 'jump': {
             // mode audit's forward path: logs what enforce would drop and comes back, no verdict.
-            step(name, i, r, t.chain === CHAIN.auditPass ? `jump to ${t.chain} (mode audit: logs what enforce would drop, goes on)` : `jump to ${t.chain}`);
+            step(
+              name,
+              i,
+              r,
+              t.chain === CHAIN.auditPass ? `jump to ${t.chain} (mode audit: logs what enforce would drop, goes on)` : `jump to ${t.chain}`,
+            );
             const o = run(t.chain!, depth + 1);
             if ('verdict' in o) return o;
             if (name === 'FORWARD' && t.chain === CHAIN.dockerUser && tableName === 'filter') {
@@ -123,10 +150,24 @@ export function walkPacket(table: FamilyTable, packet: Packet, opts: WalkOptions
         }
       }
       if (chain.policy) {
-        steps.push({ ...(tableName === 'raw' ? { table: 'raw' as const } : {}), chain: name, position: 0, args: [], origin: { kind: 'policy' }, effect: `policy ${chain.policy}` });
+        steps.push({
+          ...(tableName === 'raw' ? { table: 'raw' as const } : {}),
+          chain: name,
+          position: 0,
+          args: [],
+          origin: { kind: 'policy' },
+          effect: `policy ${chain.policy}`,
+        });
         return { verdict: chain.policy === 'ACCEPT' ? 'accept' : 'drop' };
       }
-      steps.push({ ...(tableName === 'raw' ? { table: 'raw' as const } : {}), chain: name, position: 0, args: [], origin: { kind: 'end' }, effect: 'end of the chain: back to the chain that jumped here' });
+      steps.push({
+        ...(tableName === 'raw' ? { table: 'raw' as const } : {}),
+        chain: name,
+        position: 0,
+        args: [],
+        origin: { kind: 'end' },
+        effect: 'end of the chain: back to the chain that jumped here',
+      });
       return { back: true };
     };
     return run;
@@ -145,29 +186,43 @@ export function walkPacket(table: FamilyTable, packet: Packet, opts: WalkOptions
     }
     const bridge = opts.dockerBridges?.find((b) => interfaceIs(packet.interface, b));
     if (bridge) {
-      docker(`returned to Docker's chains: accepted by Docker (dockerd's FORWARD accepts container egress: -i ${packet.interface} ! -o ${packet.interface} -j ACCEPT)`);
+      docker(
+        `returned to Docker's chains: accepted by Docker (dockerd's FORWARD accepts container egress: -i ${packet.interface} ! -o ${packet.interface} -j ACCEPT)`,
+      );
       return { verdict: 'accept' };
     }
-    if (opts.dockerBridges) docker(`returned to Docker's chains, which take only their bridges' traffic (${packet.interface} is not one of docker.bridge): on to FORWARD's policy`);
+    if (opts.dockerBridges)
+      docker(
+        `returned to Docker's chains, which take only their bridges' traffic (${packet.interface} is not one of docker.bridge): on to FORWARD's policy`,
+      );
     return undefined;
   };
 
   if (raw) {
     const rawOutcome = runIn(table.raw, 'raw')(RAW_HOOK[packet.direction], 0);
-    if (!('verdict' in rawOutcome) || rawOutcome.verdict !== 'accept') throw new Error('explain: the raw table decided a packet; the model only marks packets there');
+    if (!('verdict' in rawOutcome) || rawOutcome.verdict !== 'accept')
+      throw new Error('explain: the raw table decided a packet; the model only marks packets there');
     // The raw table shows only when it changed something: a packet left untracked.
     if (!ctx.untracked) steps = [];
   }
   let outcome: Outcome;
   if (packet.direction === 'docker' && ctx.untracked) {
     // Docker's DNAT is conntrack's: an untracked packet keeps the host's address and port.
-    steps.push({ table: 'raw', chain: RAW_HOOK.docker, position: 0, args: [], origin: { kind: 'docker' }, effect: "untracked: Docker's DNAT never sees it, so the host's INPUT decides" });
+    steps.push({
+      table: 'raw',
+      chain: RAW_HOOK.docker,
+      position: 0,
+      args: [],
+      origin: { kind: 'docker' },
+      effect: "untracked: Docker's DNAT never sees it, so the host's INPUT decides",
+    });
     outcome = runIn(table.chains, 'filter')('INPUT', 0);
   } else {
     outcome = runIn(table.chains, 'filter')(HOOK[packet.direction], 0);
   }
   if (!('verdict' in outcome)) throw new Error('explain: a built-in chain returned without a verdict');
-  const decided = [...steps].reverse().find((s) => !VERDICT_CHAINS.has(s.chain) && !s.underLimit && s.origin.kind !== 'end') ?? steps[steps.length - 1]!;
+  const decided =
+    [...steps].reverse().find((s) => !VERDICT_CHAINS.has(s.chain) && !s.underLimit && s.origin.kind !== 'end') ?? steps[steps.length - 1]!;
   const limit = outcome.verdict === 'accept' ? steps.find((s) => s.underLimit)?.underLimit : undefined;
   const audit = outcome.verdict === 'accept' && steps[steps.length - 1]?.chain === CHAIN.audit;
   return {

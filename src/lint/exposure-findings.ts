@@ -31,7 +31,11 @@ const holds = (ports: readonly PortRange[] | undefined, port: number) => !ports 
 const protoHolds = (proto: RuleConfig['proto'], want: 'tcp' | 'udp') => proto === 'all' || proto === want;
 
 /** exposed: an inbound accept from anywhere that takes a well-known database or admin port. */
-export function exposedFindings(services: readonly Service[], places: Places, isUnreachable: (service: string, index: number) => boolean): Finding[] {
+export function exposedFindings(
+  services: readonly Service[],
+  places: Places,
+  isUnreachable: (service: string, index: number) => boolean,
+): Finding[] {
   const out: Finding[] = [];
   for (const s of services) {
     s.rules.forEach((rule, i) => {
@@ -40,7 +44,9 @@ export function exposedFindings(services: readonly Service[], places: Places, is
       const world = worldSource(rule.source);
       if (!world || isUnreachable(s.name, i)) return;
       const hits = WELL_KNOWN.flatMap((w) =>
-        (['tcp', 'udp'] as const).filter((p) => (p === 'tcp' || w.udp) && protoHolds(rule.proto, p) && holds(rule.dport, w.port)).map((p) => `${w.name} (${p} ${w.port})`),
+        (['tcp', 'udp'] as const)
+          .filter((p) => (p === 'tcp' || w.udp) && protoHolds(rule.proto, p) && holds(rule.dport, w.port))
+          .map((p) => `${w.name} (${p} ${w.port})`),
       );
       if (hits.length === 0) return;
       const what = hits.length > 3 ? `${hits.slice(0, 3).join(', ')} and ${hits.length - 3} more` : hits.join(', ');
@@ -56,19 +62,36 @@ export function exposedFindings(services: readonly Service[], places: Places, is
 }
 
 /** ssh-unlimited: SSH open to the world without a limit on new connections (the ssh: setting, or a service rule). */
-export function sshFindings(host: HostConfig, services: readonly Service[], places: Places, isUnreachable: (service: string, index: number) => boolean): Finding[] {
+export function sshFindings(
+  host: HostConfig,
+  services: readonly Service[],
+  places: Places,
+  isUnreachable: (service: string, index: number) => boolean,
+): Finding[] {
   const out: Finding[] = [];
   const port = host.ssh ? host.ssh.port.from : 22;
   const why = 'anyone may try passwords and keys as fast as they like; keep a rate_limit, or narrow source: to your own networks';
   if (host.ssh && host.ssh.rate_limit === false) {
     const world = worldSource(host.ssh.source);
     if (world) {
-      out.push({ kind: 'ssh-unlimited', at: places.host(['ssh', 'rate_limit']), message: `ssh-unlimited: SSH (tcp ${port}) is open to the world (${world}) with rate_limit: false: ${why}`, related: [] });
+      out.push({
+        kind: 'ssh-unlimited',
+        at: places.host(['ssh', 'rate_limit']),
+        message: `ssh-unlimited: SSH (tcp ${port}) is open to the world (${world}) with rate_limit: false: ${why}`,
+        related: [],
+      });
     }
   }
   for (const s of services) {
     s.rules.forEach((rule, i) => {
-      if (rule.direction !== 'in' || rule.action !== 'accept' || rule.rate_limit || !protoHolds(rule.proto, 'tcp') || !holds(rule.dport, port)) return;
+      if (
+        rule.direction !== 'in' ||
+        rule.action !== 'accept' ||
+        rule.rate_limit ||
+        !protoHolds(rule.proto, 'tcp') ||
+        !holds(rule.dport, port)
+      )
+        return;
       const world = worldSource(rule.source);
       if (!world || isUnreachable(s.name, i)) return;
       out.push({

@@ -17,7 +17,13 @@ function portsText(set: IntervalSet): string {
  * ports there that the service opens nowhere in the other family. Said so that nobody is
  * surprised when the other family stays closed.
  */
-export function familyFindings(services: readonly Service[], fragments: readonly LintFragment[], ipv6: boolean, places: Places, isUnreachable: (service: string, index: number) => boolean): Finding[] {
+export function familyFindings(
+  services: readonly Service[],
+  fragments: readonly LintFragment[],
+  ipv6: boolean,
+  places: Places,
+  isUnreachable: (service: string, index: number) => boolean,
+): Finding[] {
   if (!ipv6) return [];
   const out: Finding[] = [];
   const byName = new Map(fragments.map((f) => [f.service, f]));

@@ -17,5 +17,10 @@ export interface Finding {
 const collator = new Intl.Collator();
 
 export function byPlace(a: Finding, b: Finding): number {
-  return collator.compare(a.at.file, b.at.file) || (a.at.line ?? 0) - (b.at.line ?? 0) || (a.at.col ?? 0) - (b.at.col ?? 0) || a.kind.localeCompare(b.kind);
+  return (
+    collator.compare(a.at.file, b.at.file) ||
+    (a.at.line ?? 0) - (b.at.line ?? 0) ||
+    (a.at.col ?? 0) - (b.at.col ?? 0) ||
+    a.kind.localeCompare(b.kind)
+  );
 }

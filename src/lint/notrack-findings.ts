@@ -35,7 +35,8 @@ function sourcesMeet(a: AddressSpec | undefined, b: AddressSpec | undefined): bo
   });
 }
 
-const protosOf = (proto: RuleConfig['proto']): Proto[] => (proto === 'all' ? ['tcp', 'udp'] : proto === 'tcp' || proto === 'udp' ? [proto] : []);
+const protosOf = (proto: RuleConfig['proto']): Proto[] =>
+  proto === 'all' ? ['tcp', 'udp'] : proto === 'tcp' || proto === 'udp' ? [proto] : [];
 
 function portSet(rule: RuleConfig): IntervalSet {
   return normalise((rule.dport ?? [{ from: 1, to: 65535 }]).flatMap((p) => span(p.from, p.to)));
@@ -59,7 +60,10 @@ export function notrackFindings(services: readonly Service[], places: Places): F
       if (!rule.notrack || rule.direction !== 'in') return;
       const mine = portSet(rule);
       const proto = rule.proto as Proto;
-      const others = tracked.filter((t) => protosOf(t.rule.proto).includes(proto) && !isEmpty(intersect(portSet(t.rule), mine)) && sourcesMeet(rule.source, t.rule.source));
+      const others = tracked.filter(
+        (t) =>
+          protosOf(t.rule.proto).includes(proto) && !isEmpty(intersect(portSet(t.rule), mine)) && sourcesMeet(rule.source, t.rule.source),
+      );
       if (others.length === 0) return;
       const related = others.map((t) => places.inFile(t.s.file, ['rules', t.index]));
       const shared = normalise(others.flatMap((t) => intersect(portSet(t.rule), mine)));

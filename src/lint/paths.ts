@@ -3,9 +3,7 @@ import type { BaseRuleset, FragmentModel, IptRule } from '../model/types.js';
 import type { Family } from '../validate/values.js';
 
 /** Where a rule of the model came from: a service file's rule, or one of gen-fw's base rules. */
-export type Origin =
-  | { kind: 'service'; service: string; file: string; index: number }
-  | { kind: 'base'; tag: string; title: string };
+export type Origin = { kind: 'service'; service: string; file: string; index: number } | { kind: 'base'; tag: string; title: string };
 
 export interface PathRule {
   rule: IptRule;
@@ -94,7 +92,7 @@ const isLimited = (rules: readonly IptRule[]) => rules.some((r) => r.args.includ
 
 function baseTag(args: readonly string[]): string {
   const i = args.indexOf('--comment');
-  const c = i >= 0 ? args[i + 1] ?? '' : '';
+  const c = i >= 0 ? (args[i + 1] ?? '') : '';
   return c.replace(/^gen-fw: /, '');
 }
 

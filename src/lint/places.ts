@@ -47,7 +47,9 @@ export class Places {
   /** A host setting: its line in gen-fw.yaml, or the built-in defaults when the file leaves it out. */
   host(path: readonly (string | number)[]): Place {
     const place = this.hostFile ? this.inFile(this.hostFile, path) : undefined;
-    return place?.line !== undefined ? place : { file: this.hostFile ?? BUILT_IN, key: `${keyText(path)}${this.hostFile ? ' (default)' : ''}` };
+    return place?.line !== undefined
+      ? place
+      : { file: this.hostFile ?? BUILT_IN, key: `${keyText(path)}${this.hostFile ? ' (default)' : ''}` };
   }
 
   of(origin: Origin): Place {

@@ -77,13 +77,20 @@ export function analysePath(path: Path, opts: AnalyseOptions): { universe: Unive
     if (verdict && earlierView.understood && !pr.limited) {
       takers.add({ rule: pr, box: earlierView.box, verdict });
       if (pr.origin.kind === 'base' && pr.origin.tag === 'loopback') quiet.push(earlierView.box);
-    }
-    else if (verdict || earlierView.jump) maybe.add({ box: earlierView.box });
+    } else if (verdict || earlierView.jump) maybe.add({ box: earlierView.box });
   }
   return { universe: u, reach };
 }
 
-function decide(pr: PathRule, verdict: Verdict, box: Box, earlier: readonly Earlier[], maybe: () => Box[], u: Universe, opts: AnalyseOptions): RuleReach {
+function decide(
+  pr: PathRule,
+  verdict: Verdict,
+  box: Box,
+  earlier: readonly Earlier[],
+  maybe: () => Box[],
+  u: Universe,
+  opts: AnalyseOptions,
+): RuleReach {
   const hints = opts.hints;
   let left: Box[] = [box];
   const takers: Taker[] = [];

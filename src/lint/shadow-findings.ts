@@ -33,7 +33,8 @@ export function shadowFindings(groups: ReadonlyMap<string, RuleReach[]>, places:
     const verdict = first.verdict;
     const takers = new Map<string, Taker>();
     // A rule split in parts (addresses, families) may cover its own later parts: name only others.
-    for (const r of rs) for (const t of r.takers) if (t.rule.group !== first.rule.group && !takers.has(t.rule.group)) takers.set(t.rule.group, t);
+    for (const r of rs)
+      for (const t of r.takers) if (t.rule.group !== first.rule.group && !takers.has(t.rule.group)) takers.set(t.rule.group, t);
     const list = [...takers.values()];
     const related = list.map((t) => places.of(t.rule.origin));
     const w = rs.find((r) => r.witness && r.witnessTaker && r.witnessTaker.rule.group !== first.rule.group);
@@ -44,7 +45,8 @@ export function shadowFindings(groups: ReadonlyMap<string, RuleReach[]>, places:
       by = `${same ? 'already ' : ''}${PAST[list[0]!.verdict]} before it by ${placeText(related[0]!)}${witness ? ` (e.g. ${witness})` : ''}`;
     } else {
       const names = list.map((t, i) => `${placeText(related[i]!)} (${t.verdict})`);
-      const proof = w && witness ? `, e.g. ${witness} is ${PAST[w.witnessTaker!.verdict]} by ${placeText(places.of(w.witnessTaker!.rule.origin))}` : '';
+      const proof =
+        w && witness ? `, e.g. ${witness} is ${PAST[w.witnessTaker!.verdict]} by ${placeText(places.of(w.witnessTaker!.rule.origin))}` : '';
       by = `${same ? `already ${PAST[verdict]}` : 'taken'} before it by ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]!}${proof}`;
     }
     const message = same

@@ -105,7 +105,9 @@ export function interfaceClasses(patterns: readonly string[]): string[] {
   const exact = [...new Set(patterns.filter((p) => !p.endsWith('+')))].sort();
   const prefixes = [...new Set(patterns.filter((p) => p.endsWith('+')).map((p) => p.slice(0, -1)))].sort();
   const longestPrefix = (name: string) =>
-    prefixes.filter((p) => name.startsWith(p)).reduce<string | undefined>((a, p) => (a === undefined || p.length > a.length ? p : a), undefined);
+    prefixes
+      .filter((p) => name.startsWith(p))
+      .reduce<string | undefined>((a, p) => (a === undefined || p.length > a.length ? p : a), undefined);
   const fresh = (stem: string, wanted: string | undefined): string => {
     for (const tail of ['', ...'0123456789abcdefghijklmnopqrstuvwxyz'.split(''), 'zz0', 'zz1']) {
       const name = stem + tail;
@@ -148,7 +150,7 @@ function formatV6(v: bigint): string {
   // The longest run of zero groups (two or more) becomes "::".
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

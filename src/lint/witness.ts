@@ -51,9 +51,16 @@ function pickAddress(set: IntervalSet, u: Universe, hints: readonly string[]): b
 
 const full = (x: IntervalSet, y: IntervalSet) => x.length === y.length && x.every((s, i) => s[0] === y[i]![0] && s[1] === y[i]![1]);
 
-export function pickPacket(boxes: readonly Box[], u: Universe, hints: readonly string[] = DEFAULT_HINTS, certain: boolean): Packet | undefined {
+export function pickPacket(
+  boxes: readonly Box[],
+  u: Universe,
+  hints: readonly string[] = DEFAULT_HINTS,
+  certain: boolean,
+): Packet | undefined {
   // Prefer a piece that holds a hinted source address, then real addresses over a set's unknown members.
-  const score = (b: Box) => (hints.some((h) => h.includes(':') === (u.family === 6) && has(b.src, addressValue(u.family, h))) ? 0 : 1) + (u.setOf(pickAddress(b.src, u, hints)) ? 2 : 0);
+  const score = (b: Box) =>
+    (hints.some((h) => h.includes(':') === (u.family === 6) && has(b.src, addressValue(u.family, h))) ? 0 : 1) +
+    (u.setOf(pickAddress(b.src, u, hints)) ? 2 : 0);
   const box = [...boxes].sort((x, y) => score(x) - score(y))[0];
   if (!box) return undefined;
   const iface = (set: IntervalSet) => {
@@ -70,7 +77,10 @@ export function pickPacket(boxes: readonly Box[], u: Universe, hints: readonly s
     in: iface(box.iif),
     out: iface(box.oif),
     certain,
-    shows: { destination: !full(box.dst, u.realAddresses), sport: box.sport.length !== 1 || box.sport[0]![0] !== 0n || box.sport[0]![1] !== 65535n },
+    shows: {
+      destination: !full(box.dst, u.realAddresses),
+      sport: box.sport.length !== 1 || box.sport[0]![0] !== 0n || box.sport[0]![1] !== 65535n,
+    },
   };
 }
 

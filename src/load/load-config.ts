@@ -32,8 +32,7 @@ export async function loadConfig(opts: { config?: string; confD: string }): Prom
     if (r.ok) {
       hostInput = { parsed: r.parsed, sha256: inputs.host.sha256 };
       positions.keepHost(r.parsed);
-    }
-    else parseProblems.push(...r.problems);
+    } else parseProblems.push(...r.problems);
   }
   // gen-fw.yaml did not parse: validating services against defaults would give misleading messages.
   const hostParsed = !inputs.host || hostInput !== undefined;

@@ -51,7 +51,14 @@ function readInput(path: string, display = displayPath(path)): InputFile | Probl
 
 function cannotRead(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
-  const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String((e as Error).message);
+  const why =
+    code === 'ENOENT'
+      ? 'no such file'
+      : code === 'EACCES'
+        ? 'permission denied'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : String((e as Error).message);
   return `cannot read: ${why}`;
 }
 
@@ -93,7 +100,10 @@ export async function readInputs(opts: { config?: string; confD: string }): Prom
   let host: InputFile | undefined;
   const configPath = opts.config ? resolve(opts.config) : resolve('gen-fw.yaml');
   const configGiven = opts.config !== undefined;
-  const configExists = await stat(configPath).then(() => true, () => false);
+  const configExists = await stat(configPath).then(
+    () => true,
+    () => false,
+  );
   if (configGiven || configExists) {
     const r = readInput(configPath);
     if (isProblem(r)) problems.push(r);
@@ -103,7 +113,12 @@ export async function readInputs(opts: { config?: string; confD: string }): Prom
   const confD = resolve(opts.confD);
   const dirStat = await stat(confD).catch(() => undefined);
   if (!dirStat?.isDirectory()) {
-    problems.push({ file: displayPath(confD), message: dirStat ? 'is not a directory (expected conf.d with one NAME.yaml per service)' : 'no such directory (expected conf.d with one NAME.yaml per service; pass --conf-d DIR)' });
+    problems.push({
+      file: displayPath(confD),
+      message: dirStat
+        ? 'is not a directory (expected conf.d with one NAME.yaml per service)'
+        : 'no such directory (expected conf.d with one NAME.yaml per service; pass --conf-d DIR)',
+    });
     return { host, services: [], problems };
   }
   let names: string[];
@@ -121,7 +136,9 @@ function* readServiceFiles(confD: string, names: readonly string[]): Generator<S
   const shown = displayPathsIn(confD);
   for (const name of names) {
     if (!LOWER_CASE_EXTENSION_RE.test(name)) {
-      yield { problem: { file: shown(name), message: 'service files end in .yaml or .yml (lower case): rename it, or move it out of conf.d' } };
+      yield {
+        problem: { file: shown(name), message: 'service files end in .yaml or .yml (lower case): rename it, or move it out of conf.d' },
+      };
       continue;
     }
     const service = name.replace(/\.ya?ml$/, '');

@@ -22,7 +22,9 @@ async function locate(base: string, name: string, def: HostConfig['sets'][string
   const key = `sets.${name}`;
   if (def.allow_outside_project) return { path };
   if (isAbsolute(def.file)) {
-    return { message: `is an absolute path; set files live in the project, relative to gen-fw.yaml's directory (or set ${key}.allow_outside_project: true)` };
+    return {
+      message: `is an absolute path; set files live in the project, relative to gen-fw.yaml's directory (or set ${key}.allow_outside_project: true)`,
+    };
   }
   const outside = (rel: string) => rel === '' || rel === '..' || rel.startsWith('../') || isAbsolute(rel);
   const out = `leads out of the project (gen-fw.yaml's directory`;
@@ -74,7 +76,14 @@ export async function readSets(
       text = await readFile(at.path, 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'cannot read: permission denied' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code ?? 'error'})`;
+      const why =
+        code === 'ENOENT'
+          ? 'no such file'
+          : code === 'EACCES'
+            ? 'cannot read: permission denied'
+            : code === 'EISDIR'
+              ? 'is a directory'
+              : `cannot read (${code ?? 'error'})`;
       problems.push({ file, key: `sets.${name}.file`, message: why });
       continue;
     }

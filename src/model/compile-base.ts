@@ -110,8 +110,15 @@ export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack
   }
   if (opts.notrack) {
     for (const family of families) {
-      chains.push({ family, table: 'raw', name: CHAIN.rawPrerouting }, { family, table: 'raw', name: CHAIN.rawOutput }, { family, table: 'filter', name: CHAIN.outputUntracked });
-      jumps.push({ family, table: 'raw', from: 'PREROUTING', to: CHAIN.rawPrerouting }, { family, table: 'raw', from: 'OUTPUT', to: CHAIN.rawOutput });
+      chains.push(
+        { family, table: 'raw', name: CHAIN.rawPrerouting },
+        { family, table: 'raw', name: CHAIN.rawOutput },
+        { family, table: 'filter', name: CHAIN.outputUntracked },
+      );
+      jumps.push(
+        { family, table: 'raw', from: 'PREROUTING', to: CHAIN.rawPrerouting },
+        { family, table: 'raw', from: 'OUTPUT', to: CHAIN.rawOutput },
+      );
     }
   }
 
@@ -123,29 +130,90 @@ export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack
 
   // --- the shared drop and reject chains; in mode: audit, the one that logs and accepts instead
   if (audit) {
-    const log = ['-m', 'limit', '--limit', host.logging.limit, '-j', 'LOG', '--log-prefix', AUDIT_PREFIX, '--log-level', String(host.logging.level)];
+    const log = [
+      '-m',
+      'limit',
+      '--limit',
+      host.logging.limit,
+      '-j',
+      'LOG',
+      '--log-prefix',
+      AUDIT_PREFIX,
+      '--log-level',
+      String(host.logging.level),
+    ];
     const title = `${CHAIN.audit}: mode audit: log (at most ${host.logging.limit}) what enforce would drop or reject, then accept`;
-    b.add(title, lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.audit, args: log })));
-    b.add(title, lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.audit, args: ACCEPT })));
+    b.add(
+      title,
+      lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.audit, args: log })),
+    );
+    b.add(
+      title,
+      lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.audit, args: ACCEPT })),
+    );
     // The forward path (FORWARD, DOCKER-USER) must not accept: that would skip Docker's and
     // Kubernetes' chains after ours (their isolation). It logs and returns to the next rule.
     const pass = `${CHAIN.auditPass}: mode audit, forward path: log (at most ${host.logging.limit}) what enforce would drop or reject, then go on (Docker's chains still decide)`;
-    b.add(pass, lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.auditPass, args: log })));
-    b.add(pass, lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.auditPass, args: ['-j', 'RETURN'] })));
+    b.add(
+      pass,
+      lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.auditPass, args: log })),
+    );
+    b.add(
+      pass,
+      lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.auditPass, args: ['-j', 'RETURN'] })),
+    );
   } else if (host.logging.dropped) {
-    const log = ['-m', 'limit', '--limit', host.logging.limit, '-j', 'LOG', '--log-prefix', host.logging.prefix, '--log-level', String(host.logging.level)];
-    b.add(`${CHAIN.drop}: log (at most ${host.logging.limit}), then drop`, lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.drop, args: log })));
-    b.add(`${CHAIN.drop}: log (at most ${host.logging.limit}), then drop`, lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.drop, args: ['-j', 'DROP'] })));
+    const log = [
+      '-m',
+      'limit',
+      '--limit',
+      host.logging.limit,
+      '-j',
+      'LOG',
+      '--log-prefix',
+      host.logging.prefix,
+      '--log-level',
+      String(host.logging.level),
+    ];
+    b.add(
+      `${CHAIN.drop}: log (at most ${host.logging.limit}), then drop`,
+      lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.drop, args: log })),
+    );
+    b.add(
+      `${CHAIN.drop}: log (at most ${host.logging.limit}), then drop`,
+      lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.drop, args: ['-j', 'DROP'] })),
+    );
   }
   if (host.final === 'reject' && !audit) {
     const title = `${CHAIN.reject}: ${host.logging.dropped ? 'log, then ' : ''}refuse (TCP reset, ICMP port unreachable)`;
     for (const family of lo) {
       const rules: IptRule[] = [];
       if (host.logging.dropped) {
-        rules.push({ family, table: 'filter', chain: CHAIN.reject, args: ['-m', 'limit', '--limit', host.logging.limit, '-j', 'LOG', '--log-prefix', host.logging.prefix, '--log-level', String(host.logging.level)] });
+        rules.push({
+          family,
+          table: 'filter',
+          chain: CHAIN.reject,
+          args: [
+            '-m',
+            'limit',
+            '--limit',
+            host.logging.limit,
+            '-j',
+            'LOG',
+            '--log-prefix',
+            host.logging.prefix,
+            '--log-level',
+            String(host.logging.level),
+          ],
+        });
       }
       rules.push({ family, table: 'filter', chain: CHAIN.reject, args: ['-p', 'tcp', '-j', 'REJECT', '--reject-with', 'tcp-reset'] });
-      rules.push({ family, table: 'filter', chain: CHAIN.reject, args: ['-j', 'REJECT', '--reject-with', family === 4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable'] });
+      rules.push({
+        family,
+        table: 'filter',
+        chain: CHAIN.reject,
+        args: ['-j', 'REJECT', '--reject-with', family === 4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable'],
+      });
       b.add(title, rules);
     }
   }
@@ -163,50 +231,107 @@ export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack
   }
   // Replies and established connections first: most packets stop here. RELATED,ESTABLISHED
   // and INVALID never meet, and the ICMPv6 rules below only accept, so no verdict moves.
-  if (host.conntrack.established) b.raw('INPUT: replies and established connections (conntrack)', CHAIN.input, all, ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT], 'established');
+  if (host.conntrack.established)
+    b.raw(
+      'INPUT: replies and established connections (conntrack)',
+      CHAIN.input,
+      all,
+      ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT],
+      'established',
+    );
   if (host.ipv6) {
     for (const t of ICMPV6_IN) {
-      b.raw('INPUT: ICMPv6 that IPv6 cannot live without (RFC 4890); conntrack never admits ND', CHAIN.input, v6, ['-p', 'ipv6-icmp', '--icmpv6-type', t.type, ...(t.extra ?? []), ...ACCEPT], `icmpv6 ${t.note}`);
+      b.raw(
+        'INPUT: ICMPv6 that IPv6 cannot live without (RFC 4890); conntrack never admits ND',
+        CHAIN.input,
+        v6,
+        ['-p', 'ipv6-icmp', '--icmpv6-type', t.type, ...(t.extra ?? []), ...ACCEPT],
+        `icmpv6 ${t.note}`,
+      );
     }
   }
-  if (host.conntrack.invalid) b.raw('INPUT: packets conntrack finds invalid', CHAIN.input, all, ['-m', 'conntrack', '--ctstate', 'INVALID', ...invalidTarget], 'invalid');
+  if (host.conntrack.invalid)
+    b.raw(
+      'INPUT: packets conntrack finds invalid',
+      CHAIN.input,
+      all,
+      ['-m', 'conntrack', '--ctstate', 'INVALID', ...invalidTarget],
+      'invalid',
+    );
   if (host.ssh) {
     const ssh = host.ssh;
-    b.rule(`INPUT: SSH on ${ssh.port.from}${ssh.rate_limit ? `, at most ${ssh.rate_limit.hits} new connections per source per ${ssh.rate_limit.seconds}s` : ''}`, {
-      chain: CHAIN.input,
-      inInterface: ssh.interface,
-      proto: 'tcp',
-      dport: [ssh.port],
-      source: ssh.source,
-      target: ACCEPT,
-      rateLimit: ssh.rate_limit ? { ...ssh.rate_limit, name: 'gfw-ssh', overTarget: dropTarget(host) } : undefined,
-      comment: 'ssh',
-    });
+    b.rule(
+      `INPUT: SSH on ${ssh.port.from}${ssh.rate_limit ? `, at most ${ssh.rate_limit.hits} new connections per source per ${ssh.rate_limit.seconds}s` : ''}`,
+      {
+        chain: CHAIN.input,
+        inInterface: ssh.interface,
+        proto: 'tcp',
+        dport: [ssh.port],
+        source: ssh.source,
+        target: ACCEPT,
+        rateLimit: ssh.rate_limit ? { ...ssh.rate_limit, name: 'gfw-ssh', overTarget: dropTarget(host) } : undefined,
+        comment: 'ssh',
+      },
+    );
   }
   if (host.icmp.echo_request === 'accept') {
     b.raw('INPUT: ping', CHAIN.input, [4], ['-p', 'icmp', '--icmp-type', 'echo-request', ...ACCEPT], 'ping');
     b.raw('INPUT: ping', CHAIN.input, v6, ['-p', 'ipv6-icmp', '--icmpv6-type', 'echo-request', ...ACCEPT], 'ping');
   }
   if (host.dhcp) {
-    b.raw('INPUT: DHCP client (replies may be broadcast, which conntrack does not match)', CHAIN.input, [4], ['-p', 'udp', '--sport', '67', '--dport', '68', ...ACCEPT], 'dhcp');
-    b.raw('INPUT: DHCP client (replies may be broadcast, which conntrack does not match)', CHAIN.input, v6, ['-s', 'fe80::/10', '-p', 'udp', '--sport', '547', '--dport', '546', ...ACCEPT], 'dhcpv6');
+    b.raw(
+      'INPUT: DHCP client (replies may be broadcast, which conntrack does not match)',
+      CHAIN.input,
+      [4],
+      ['-p', 'udp', '--sport', '67', '--dport', '68', ...ACCEPT],
+      'dhcp',
+    );
+    b.raw(
+      'INPUT: DHCP client (replies may be broadcast, which conntrack does not match)',
+      CHAIN.input,
+      v6,
+      ['-s', 'fe80::/10', '-p', 'udp', '--sport', '547', '--dport', '546', ...ACCEPT],
+      'dhcpv6',
+    );
   }
   b.raw('INPUT: the services (iptables_conf.d)', CHAIN.input, lo, ['-j', CHAIN.inputRules], 'services');
   if (host.policy.input === 'drop') {
     const final = host.final === 'reject' && !audit ? ['-j', CHAIN.reject] : dropTarget(host);
-    const what = audit ? `logged and accepted (mode audit: enforce would ${host.final} it)` : `${host.final === 'reject' ? 'refused' : 'dropped'}${host.logging.dropped ? ' and logged' : ''}`;
+    const what = audit
+      ? `logged and accepted (mode audit: enforce would ${host.final} it)`
+      : `${host.final === 'reject' ? 'refused' : 'dropped'}${host.logging.dropped ? ' and logged' : ''}`;
     b.raw(`INPUT: everything else is ${what}`, CHAIN.input, lo, final, 'final');
   }
 
   // --- OUTPUT
   if (host.loopback) b.raw('OUTPUT: loopback', CHAIN.output, lo, ['-o', 'lo', ...ACCEPT], 'loopback');
-  if (host.conntrack.established) b.raw('OUTPUT: replies and established connections (conntrack)', CHAIN.output, all, ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT], 'established');
+  if (host.conntrack.established)
+    b.raw(
+      'OUTPUT: replies and established connections (conntrack)',
+      CHAIN.output,
+      all,
+      ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT],
+      'established',
+    );
   if (host.ipv6) {
     for (const t of ICMPV6_OUT) {
-      b.raw('OUTPUT: ICMPv6 that IPv6 cannot live without (RFC 4890)', CHAIN.output, v6, ['-p', 'ipv6-icmp', '--icmpv6-type', t.type, ...(t.extra ?? []), ...ACCEPT], 'icmpv6');
+      b.raw(
+        'OUTPUT: ICMPv6 that IPv6 cannot live without (RFC 4890)',
+        CHAIN.output,
+        v6,
+        ['-p', 'ipv6-icmp', '--icmpv6-type', t.type, ...(t.extra ?? []), ...ACCEPT],
+        'icmpv6',
+      );
     }
   }
-  if (host.conntrack.invalid) b.raw('OUTPUT: packets conntrack finds invalid', CHAIN.output, all, ['-m', 'conntrack', '--ctstate', 'INVALID', ...invalidTarget], 'invalid');
+  if (host.conntrack.invalid)
+    b.raw(
+      'OUTPUT: packets conntrack finds invalid',
+      CHAIN.output,
+      all,
+      ['-m', 'conntrack', '--ctstate', 'INVALID', ...invalidTarget],
+      'invalid',
+    );
   for (const family of all) {
     const addr = METADATA[family];
     const title = `OUTPUT: cloud metadata service (${host.metadata})`;
@@ -223,15 +348,35 @@ export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack
   // local user past it (metadata: root-only). Untracked packets are never INVALID, so
   // moving the jump below that drop changes nothing else.
   if (opts.notrack) {
-    b.raw(`OUTPUT: replies of the notrack services, which conntrack never saw (${CHAIN.outputUntracked}: by source port)`, CHAIN.output, all, ['-m', 'conntrack', '--ctstate', 'UNTRACKED', '-j', CHAIN.outputUntracked], 'untracked replies');
+    b.raw(
+      `OUTPUT: replies of the notrack services, which conntrack never saw (${CHAIN.outputUntracked}: by source port)`,
+      CHAIN.output,
+      all,
+      ['-m', 'conntrack', '--ctstate', 'UNTRACKED', '-j', CHAIN.outputUntracked],
+      'untracked replies',
+    );
   }
   if (host.dns) {
     for (const proto of ['udp', 'tcp'] as const) {
-      b.rule('OUTPUT: DNS', { chain: CHAIN.output, proto, dport: [{ from: 53, to: 53 }], destination: servers(host.dns), target: ACCEPT, comment: 'dns' });
+      b.rule('OUTPUT: DNS', {
+        chain: CHAIN.output,
+        proto,
+        dport: [{ from: 53, to: 53 }],
+        destination: servers(host.dns),
+        target: ACCEPT,
+        comment: 'dns',
+      });
     }
   }
   if (host.ntp) {
-    b.rule('OUTPUT: NTP', { chain: CHAIN.output, proto: 'udp', dport: [{ from: 123, to: 123 }], destination: servers(host.ntp), target: ACCEPT, comment: 'ntp' });
+    b.rule('OUTPUT: NTP', {
+      chain: CHAIN.output,
+      proto: 'udp',
+      dport: [{ from: 123, to: 123 }],
+      destination: servers(host.ntp),
+      target: ACCEPT,
+      comment: 'ntp',
+    });
   }
   if (host.dhcp) {
     b.raw('OUTPUT: DHCP client', CHAIN.output, [4], ['-p', 'udp', '--sport', '68', '--dport', '67', ...ACCEPT], 'dhcp');
@@ -244,7 +389,8 @@ export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack
   }
 
   // --- FORWARD: no final rule here: Docker and Kubernetes append theirs after ours; the policy decides.
-  if (host.conntrack.established) b.raw('FORWARD: conntrack', CHAIN.forward, all, ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT], 'established');
+  if (host.conntrack.established)
+    b.raw('FORWARD: conntrack', CHAIN.forward, all, ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT], 'established');
   b.raw('FORWARD: the services (iptables_conf.d)', CHAIN.forward, lo, ['-j', CHAIN.forwardRules], 'services');
 
   if (host.docker.enabled) compileDockerUser(b, host, all);
@@ -268,24 +414,66 @@ function compileDockerUser(b: Builder, host: HostConfig, families: Family[]): vo
   const bridges = host.docker.bridge;
   const dnat = ['-m', 'conntrack', '--ctstate', 'DNAT', '--ctdir', 'ORIGINAL'];
   if (host.conntrack.established) {
-    b.raw('DOCKER-USER: replies and established connections', CHAIN.dockerUser, families, ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT], 'docker established');
+    b.raw(
+      'DOCKER-USER: replies and established connections',
+      CHAIN.dockerUser,
+      families,
+      ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT],
+      'docker established',
+    );
   }
   if (host.docker.block_metadata) {
     for (const family of families) {
       for (const bridge of bridges) {
-        b.raw('DOCKER-USER: containers may not reach the cloud metadata service', CHAIN.dockerUser, [family], ['-i', bridge, '-d', METADATA[family], ...dropTarget(host, true)], 'docker metadata');
+        b.raw(
+          'DOCKER-USER: containers may not reach the cloud metadata service',
+          CHAIN.dockerUser,
+          [family],
+          ['-i', bridge, '-d', METADATA[family], ...dropTarget(host, true)],
+          'docker metadata',
+        );
       }
     }
   }
-  b.raw('DOCKER-USER: what containers start: the docker-out rules (iptables_conf.d)', CHAIN.dockerUser, families, ['-j', CHAIN.dockerOut], 'docker out');
+  b.raw(
+    'DOCKER-USER: what containers start: the docker-out rules (iptables_conf.d)',
+    CHAIN.dockerUser,
+    families,
+    ['-j', CHAIN.dockerOut],
+    'docker out',
+  );
   for (const bridge of bridges) {
-    b.raw("DOCKER-USER: containers' traffic: the forward rules, then Docker decides", CHAIN.dockerUser, families, ['-i', bridge, '-j', CHAIN.forward], 'docker containers forward');
+    b.raw(
+      "DOCKER-USER: containers' traffic: the forward rules, then Docker decides",
+      CHAIN.dockerUser,
+      families,
+      ['-i', bridge, '-j', CHAIN.forward],
+      'docker containers forward',
+    );
   }
   for (const bridge of bridges) {
-    b.raw("DOCKER-USER: containers' traffic: the forward rules, then Docker decides", CHAIN.dockerUser, families, ['-i', bridge, '-j', 'RETURN'], 'docker containers');
+    b.raw(
+      "DOCKER-USER: containers' traffic: the forward rules, then Docker decides",
+      CHAIN.dockerUser,
+      families,
+      ['-i', bridge, '-j', 'RETURN'],
+      'docker containers',
+    );
   }
-  b.raw('DOCKER-USER: new connections from outside to published ports: the docker rules (iptables_conf.d)', CHAIN.dockerUser, families, [...dnat, '-j', CHAIN.dockerRules], 'docker published');
-  b.raw('DOCKER-USER: ...and the rest of them are dropped', CHAIN.dockerUser, families, [...dnat, ...dropTarget(host, true)], 'docker published, not allowed');
+  b.raw(
+    'DOCKER-USER: new connections from outside to published ports: the docker rules (iptables_conf.d)',
+    CHAIN.dockerUser,
+    families,
+    [...dnat, '-j', CHAIN.dockerRules],
+    'docker published',
+  );
+  b.raw(
+    'DOCKER-USER: ...and the rest of them are dropped',
+    CHAIN.dockerUser,
+    families,
+    [...dnat, ...dropTarget(host, true)],
+    'docker published, not allowed',
+  );
   b.raw('DOCKER-USER: other routed traffic: the forward rules', CHAIN.dockerUser, families, ['-j', CHAIN.forward], 'docker forward');
   b.raw('DOCKER-USER: everything else goes on to Docker', CHAIN.dockerUser, families, ['-j', 'RETURN'], 'docker return');
 }

@@ -34,7 +34,12 @@ const overlaps = (e: Entry, span: PortRange) => e.ranges.some((r) => r.from <= s
  * linear list would have shown them. When the tree would be larger than the list (many
  * services on all ports sit in every leaf), the root chain is the list.
  */
-function portTree(proto: 'tcp' | 'udp', entries: Entry[], rule: (chain: string, args: string[]) => void, declare: (chain: string) => void): void {
+function portTree(
+  proto: 'tcp' | 'udp',
+  entries: Entry[],
+  rule: (chain: string, args: string[]) => void,
+  declare: (chain: string) => void,
+): void {
   const cuts = new Set<number>([0, 65536]);
   for (const e of entries) for (const r of e.ranges) cuts.add(r.from).add(r.to + 1);
   const bounds = [...cuts].sort((a, b) => a - b);
@@ -82,7 +87,7 @@ export function compileDispatch(fragments: readonly DispatchInput[]): Dispatch[]
     const d: Dispatch = { family, chains: [CHAIN.inputPorts], rules: [] };
     const rule = (chain: string, args: string[]) => d.rules.push({ family, table: 'filter', chain, args } satisfies IptRule);
     rule(CHAIN.inputRules, ['-m', 'comment', '--comment', 'gen-fw: services, by protocol and port', '-j', CHAIN.inputPorts]);
-    const trees: [('tcp' | 'udp'), Entry[]][] = [];
+    const trees: ['tcp' | 'udp', Entry[]][] = [];
     for (const proto of ['tcp', 'udp'] as const) {
       const entries = chains.flatMap(({ service, c }) => {
         const g = c.guards.find((x) => x.proto === proto || x.proto === 'all');

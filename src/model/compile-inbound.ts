@@ -34,7 +34,9 @@ export function guardsOf(rules: readonly Pick<RuleConfig, 'proto' | 'dport'>[]):
     const mine = rules.filter((r) => r.proto === proto);
     if (mine.length === 0) continue;
     const anyPort = mine.some((r) => !r.dport);
-    guards.push(anyPort || (proto !== 'tcp' && proto !== 'udp') ? { proto } : { proto, ports: mergeRanges(mine.flatMap((r) => r.dport ?? [])) });
+    guards.push(
+      anyPort || (proto !== 'tcp' && proto !== 'udp') ? { proto } : { proto, ports: mergeRanges(mine.flatMap((r) => r.dport ?? [])) },
+    );
   }
   return guards;
 }
@@ -54,7 +56,10 @@ export function guardJump(family: Family, service: string, guard: Guard): IptRul
  * cover them and the jumps. `inRules` are the service's `direction: in` rules with the
  * families each was compiled into.
  */
-export function inboundChains(service: string, inRules: readonly { rule: Pick<RuleConfig, 'proto' | 'dport'>; families: Family[] }[]): InboundChain[] {
+export function inboundChains(
+  service: string,
+  inRules: readonly { rule: Pick<RuleConfig, 'proto' | 'dport'>; families: Family[] }[],
+): InboundChain[] {
   const out: InboundChain[] = [];
   for (const family of [4, 6] as const) {
     const rules = inRules.filter((r) => r.families.includes(family)).map((r) => r.rule);

@@ -94,13 +94,7 @@ export function ruleFamilies(spec: Pick<RuleSpec, 'proto' | 'source' | 'destinat
 }
 
 /** Address matches for one family: each entry is the argument list for one rule. */
-function addressMatches(
-  spec: AddressSpec | undefined,
-  family: Family,
-  flag: '-s' | '-d',
-  sets: SetRegistry,
-  origin: string,
-): string[][] {
+function addressMatches(spec: AddressSpec | undefined, family: Family, flag: '-s' | '-d', sets: SetRegistry, origin: string): string[][] {
   if (!spec) return [[]];
   const out: string[][] = [];
   const addresses = spec.addresses.filter((a) => a.family === family);
@@ -184,17 +178,53 @@ export function compileRule(spec: RuleSpec, families: Family[], sets: SetRegistr
     const push = (args: string[]) => out.push({ family, table, chain: spec.chain, args });
     for (const m of combos) {
       if (spec.log) {
-        push([...m, ...comment, '-m', 'limit', '--limit', spec.log.limit, '-j', 'LOG', '--log-prefix', spec.log.prefix, '--log-level', String(spec.log.level)]);
+        push([
+          ...m,
+          ...comment,
+          '-m',
+          'limit',
+          '--limit',
+          spec.log.limit,
+          '-j',
+          'LOG',
+          '--log-prefix',
+          spec.log.prefix,
+          '--log-level',
+          String(spec.log.level),
+        ]);
       }
       if (spec.rateLimit) {
         const rl = spec.rateLimit;
         const recent = ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'recent', '--name', rl.name];
         push([...m, ...recent, '--set', ...comment]);
-        push([...m, ...recent, '--update', '--seconds', String(rl.seconds), '--hitcount', String(rl.hits + 1), ...comment, ...rl.overTarget]);
+        push([
+          ...m,
+          ...recent,
+          '--update',
+          '--seconds',
+          String(rl.seconds),
+          '--hitcount',
+          String(rl.hits + 1),
+          ...comment,
+          ...rl.overTarget,
+        ]);
       }
       if (spec.audit) {
         push([...m, ...comment]);
-        push([...m, ...comment, '-m', 'limit', '--limit', spec.audit.limit, '-j', 'LOG', '--log-prefix', spec.audit.prefix, '--log-level', String(spec.audit.level)]);
+        push([
+          ...m,
+          ...comment,
+          '-m',
+          'limit',
+          '--limit',
+          spec.audit.limit,
+          '-j',
+          'LOG',
+          '--log-prefix',
+          spec.audit.prefix,
+          '--log-level',
+          String(spec.audit.level),
+        ]);
         continue;
       }
       push([...m, ...comment, ...spec.target]);

@@ -16,7 +16,12 @@ const DIRECTION_CHAIN = {
 /** The owner match of an out rule (user, group): the local process that sends the packet. */
 function ownerMatch(rule: Service['rules'][number]): string[] | undefined {
   if (rule.user === undefined && rule.group === undefined) return undefined;
-  return ['-m', 'owner', ...(rule.user !== undefined ? ['--uid-owner', rule.user] : []), ...(rule.group !== undefined ? ['--gid-owner', rule.group] : [])];
+  return [
+    '-m',
+    'owner',
+    ...(rule.user !== undefined ? ['--uid-owner', rule.user] : []),
+    ...(rule.group !== undefined ? ['--gid-owner', rule.group] : []),
+  ];
 }
 
 /** The bridges a docker-out rule's connections leave through: its interface, or every bridge of docker.bridge. */
@@ -55,7 +60,12 @@ function describe(rule: Service['rules'][number]): string {
   if (rule.user !== undefined) parts.push(`user ${rule.user}`);
   if (rule.group !== undefined) parts.push(`group ${rule.group}`);
   const addrs = (s: typeof rule.source) =>
-    s ? [...(s.addresses.length > 4 ? [`${s.addresses.length} addresses`] : s.addresses.map((a) => a.text)), ...s.sets.map((n) => '@' + n)].join(', ') : '';
+    s
+      ? [
+          ...(s.addresses.length > 4 ? [`${s.addresses.length} addresses`] : s.addresses.map((a) => a.text)),
+          ...s.sets.map((n) => '@' + n),
+        ].join(', ')
+      : '';
   if (rule.source) parts.push(`from ${addrs(rule.source)}`);
   if (rule.destination) parts.push(`to ${addrs(rule.destination)}`);
   if (rule.rate_limit) parts.push(`at most ${rule.rate_limit.hits} new per ${rule.rate_limit.seconds}s per source`);
@@ -86,7 +96,11 @@ function compileNotrack(spec: RuleSpec, families: Family[], sets: SetRegistry): 
     comment: spec.comment,
   };
   return [
-    ...compileRule({ ...spec, table: 'raw', chain: CHAIN.rawPrerouting, log: undefined, rateLimit: undefined, target: notrack }, families, sets),
+    ...compileRule(
+      { ...spec, table: 'raw', chain: CHAIN.rawPrerouting, log: undefined, rateLimit: undefined, target: notrack },
+      families,
+      sets,
+    ),
     ...compileRule(spec, families, sets),
     ...compileRule({ ...reply, table: 'raw', chain: CHAIN.rawOutput, extra: undefined, target: notrack }, families, sets),
     ...compileRule(reply, families, sets),
@@ -127,7 +141,8 @@ export function compileService(service: Service, host: HostConfig, sets: SetRegi
     };
     const families = ruleFamilies(spec, host.ipv6);
     // A docker-out rule is the same rule for each bridge its connections may leave through.
-    const specs = rule.direction === 'docker-out' ? dockerOutBridges(rule, host).map((bridge) => ({ ...spec, inInterface: bridge })) : [spec];
+    const specs =
+      rule.direction === 'docker-out' ? dockerOutBridges(rule, host).map((bridge) => ({ ...spec, inInterface: bridge })) : [spec];
     return {
       title: `rules[${i}]: ${describe(rule)}${rule.comment ? ` (${rule.comment})` : ''}`,
       rules: rule.notrack ? compileNotrack(spec, families, sets) : specs.flatMap((one) => compileRule(one, families, sets)),
@@ -139,7 +154,10 @@ export function compileService(service: Service, host: HostConfig, sets: SetRegi
   const inbound = inboundChains(service.name, inRules);
   const jumps = inbound.flatMap((c) => c.jumps);
   if (jumps.length) {
-    sections.push({ title: `into ${serviceInputChain(service.name)}: the protocols and ports its rules use (the others never enter it)`, rules: jumps });
+    sections.push({
+      title: `into ${serviceInputChain(service.name)}: the protocols and ports its rules use (the others never enter it)`,
+      rules: jumps,
+    });
   }
   return { service: service.name, file: service.file, sha256: service.sha256, description: service.description, sections, inbound };
 }

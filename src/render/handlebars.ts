@@ -60,7 +60,10 @@ export function readTemplateFiles(dir: string): TemplateFile[] {
   // The directory itself first: a --templates that is missing or a file is named as such.
   const top = listTemplates(dir, '');
   const names = { partials: listTemplates(dir, 'partials'), '': top };
-  for (const [sub, partial] of [['partials', true], ['', false]] as const) {
+  for (const [sub, partial] of [
+    ['partials', true],
+    ['', false],
+  ] as const) {
     for (const name of names[sub]) {
       if (!name.endsWith('.hbs')) continue;
       const path = sub ? `${sub}/${name}` : name;
@@ -77,7 +80,14 @@ function listTemplates(dir: string, sub: string): string[] {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (sub && code === 'ENOENT') return [];
-    const why = code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'is not a directory' : code === 'EACCES' ? 'cannot read: permission denied' : `cannot read (${code ?? 'error'})`;
+    const why =
+      code === 'ENOENT'
+        ? 'no such directory'
+        : code === 'ENOTDIR'
+          ? 'is not a directory'
+          : code === 'EACCES'
+            ? 'cannot read: permission denied'
+            : `cannot read (${code ?? 'error'})`;
     throw new InputError([{ file: join(dir, sub), message: `${why} (--templates names a directory of Handlebars templates)` }]);
   }
 }
@@ -144,7 +154,9 @@ export function loadTemplates(dir: string, precompiled: PrecompiledTemplates | n
   const plan = files.map((f) => ({ f, spec: specOf(f) }));
   const compiled = plan.filter((p) => !p.spec).map((p) => p.f.path);
   // The full build only when something is to be compiled (it has compile; the runtime has not).
-  const hb: Runtime & Partial<Pick<typeof HandlebarsNamespace, 'compile' | 'precompile'>> = (compiled.length === 0 ? handlebarsRuntime() : handlebarsFull()).create();
+  const hb: Runtime & Partial<Pick<typeof HandlebarsNamespace, 'compile' | 'precompile'>> = (
+    compiled.length === 0 ? handlebarsRuntime() : handlebarsFull()
+  ).create();
   hb.registerHelper(helpers);
   const templates = new Map<string, Template>();
   for (const { f, spec } of plan) {
@@ -166,7 +178,9 @@ function checkTemplate(precompile: typeof HandlebarsNamespace.precompile, dir: s
   } catch (e) {
     const message = (e as Error).message ?? String(e);
     const line = /on line (\d+)/.exec(message)?.[1];
-    throw new InputError([{ file: join(dir, f.path), line: line ? Number(line) : undefined, message: `not a valid template: ${message.split('\n')[0]}` }]);
+    throw new InputError([
+      { file: join(dir, f.path), line: line ? Number(line) : undefined, message: `not a valid template: ${message.split('\n')[0]}` },
+    ]);
   }
 }
 

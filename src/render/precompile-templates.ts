@@ -13,7 +13,8 @@ import { runtimeProblems } from './runtime-files.js';
 export function precompiledModule(dir: string): string {
   const hb = createRequire(import.meta.url)('handlebars/dist/handlebars.min.js') as typeof HandlebarsNamespace;
   const entries = readTemplateFiles(dir).map(
-    (f) => `    ${JSON.stringify(f.path)}: {\n      sha256: ${JSON.stringify(sha256(f.text))},\n      spec: ${String(hb.precompile(f.text, COMPILE_OPTIONS))},\n    },\n`,
+    (f) =>
+      `    ${JSON.stringify(f.path)}: {\n      sha256: ${JSON.stringify(sha256(f.text))},\n      spec: ${String(hb.precompile(f.text, COMPILE_OPTIONS))},\n    },\n`,
   );
   return (
     `// Generated at build time from the templates by scripts/precompile-templates.mjs: do not edit.\n` +

@@ -88,8 +88,16 @@ export function renderBundle(config: Config, ruleset: RulesetStream, templates: 
   const failsafeSshPort = sshPort.from === sshPort.to ? `${sshPort.from}` : `${sshPort.from}:${sshPort.to}`;
   const failsafeV6Open = host.ipv6 ? '1' : '0';
   if (limits.length) {
-    emit(root('etc/sysctl.d/60-gen-fw.conf'), 0o644, use('sysctl-conntrack.conf')({ version, what: 'conntrack limits (sysctl.d)', inputs: hostInput, limits }));
-    emit(root('etc/modules-load.d/gen-fw.conf'), 0o644, use('modules-load-conntrack.conf')({ version, what: 'nf_conntrack at boot (modules-load.d)', inputs: hostInput }));
+    emit(
+      root('etc/sysctl.d/60-gen-fw.conf'),
+      0o644,
+      use('sysctl-conntrack.conf')({ version, what: 'conntrack limits (sysctl.d)', inputs: hostInput, limits }),
+    );
+    emit(
+      root('etc/modules-load.d/gen-fw.conf'),
+      0o644,
+      use('modules-load-conntrack.conf')({ version, what: 'nf_conntrack at boot (modules-load.d)', inputs: hostInput }),
+    );
   }
 
   if (host.persistence.pre_up) {
@@ -100,7 +108,11 @@ export function renderBundle(config: Config, ruleset: RulesetStream, templates: 
     );
   }
   if (host.persistence.iptables_persistent) {
-    emit('debconf-selections', 0o644, use('debconf-selections')({ version, what: 'debconf answers for iptables-persistent', inputs: hostInput }));
+    emit(
+      'debconf-selections',
+      0o644,
+      use('debconf-selections')({ version, what: 'debconf answers for iptables-persistent', inputs: hostInput }),
+    );
   }
 
   // The bake step, and the netfilter-persistent plugin it puts in place of the stock ones.
@@ -120,7 +132,14 @@ export function renderBundle(config: Config, ruleset: RulesetStream, templates: 
     emit(
       root('usr/share/netfilter-persistent/plugins.d/15-gen-fw'),
       0o755,
-      use('netfilter-persistent-plugin')({ version, what: 'the netfilter-persistent plugin (15-gen-fw)', inputs: hostInput, initPath, failsafeSshPort, failsafeV6Open }),
+      use('netfilter-persistent-plugin')({
+        version,
+        what: 'the netfilter-persistent plugin (15-gen-fw)',
+        inputs: hostInput,
+        initPath,
+        failsafeSshPort,
+        failsafeV6Open,
+      }),
     );
   }
 

@@ -50,8 +50,10 @@ export function runtimeProblems(dir: string = RUNTIME_DIR): string[] {
     }
     const text = readFileSync(join(dir, name), 'utf8');
     if (!text.endsWith('\n')) problems.push(`runtime/${name}: does not end with a newline`);
-    if (name.endsWith('.awk') && text.includes("'")) problems.push(`runtime/${name}: contains a single quote (it goes into a single-quoted shell string)`);
-    if (name.endsWith('.sh') && !text.startsWith('# shellcheck shell=sh\n')) problems.push(`runtime/${name}: does not start with "# shellcheck shell=sh"`);
+    if (name.endsWith('.awk') && text.includes("'"))
+      problems.push(`runtime/${name}: contains a single quote (it goes into a single-quoted shell string)`);
+    if (name.endsWith('.sh') && !text.startsWith('# shellcheck shell=sh\n'))
+      problems.push(`runtime/${name}: does not start with "# shellcheck shell=sh"`);
   }
   return problems;
 }

@@ -16,12 +16,14 @@ const PEER_MAC = '02:00:00:67:66:02';
 
 /** Why the kernel proof cannot send this packet, or undefined when it can. */
 export function kernelCannotSend(p: Packet): string | undefined {
-  if (p.direction !== 'in' && p.direction !== 'out') return `--kernel sends packets in and out of the host; direction ${p.direction} is explained from the model only`;
+  if (p.direction !== 'in' && p.direction !== 'out')
+    return `--kernel sends packets in and out of the host; direction ${p.direction} is explained from the model only`;
   if (p.state !== 'new') return '--kernel sends new connections; --state established is explained from the model only';
   if (p.interface === 'lo') return '--kernel sends over a veth pair; --interface lo is explained from the model only';
   const odd = ['0.0.0.0/8', '127.0.0.0/8', '224.0.0.0/3', '::/127', 'ff00::/8', 'fe80::/10'];
   for (const a of [p.source, p.destination]) {
-    if (odd.some((n) => (n.includes(':') ? a.includes(':') : !a.includes(':')) && addressIn(a, n))) return `--kernel cannot send from or to ${a} (loopback, multicast, link-local or unspecified)`;
+    if (odd.some((n) => (n.includes(':') ? a.includes(':') : !a.includes(':')) && addressIn(a, n)))
+      return `--kernel cannot send from or to ${a} (loopback, multicast, link-local or unspecified)`;
   }
   if (p.source === p.destination) return '--kernel needs two different addresses (source and destination are the same)';
   return undefined;
@@ -54,10 +56,16 @@ export class KernelLab {
       await lab.ip(['netns', 'add', lab.host]);
       await lab.ip(['netns', 'add', lab.peer]);
       for (const ns of [lab.host, lab.peer]) {
-        await lab.sh(ns, 'ip link set lo up; for k in all default; do sysctl -qw net.ipv6.conf.$k.accept_dad=0 net.ipv6.conf.$k.router_solicitations=0 2>/dev/null || true; done');
+        await lab.sh(
+          ns,
+          'ip link set lo up; for k in all default; do sysctl -qw net.ipv6.conf.$k.accept_dad=0 net.ipv6.conf.$k.router_solicitations=0 2>/dev/null || true; done',
+        );
       }
       const r = await lab.exec(lab.host, ['sh', iptablesInit], true);
-      if (r.code !== 0) throw new EnvironmentError(`iptables-init could not load the ruleset into the scratch namespace (exit ${r.code}):\n${r.stderr.trim()}`);
+      if (r.code !== 0)
+        throw new EnvironmentError(
+          `iptables-init could not load the ruleset into the scratch namespace (exit ${r.code}):\n${r.stderr.trim()}`,
+        );
     } catch (e) {
       await lab.close();
       throw e;
@@ -70,7 +78,10 @@ export class KernelLab {
     await this.wire(p);
     const save = p.family === 4 ? 'iptables' : 'ip6tables';
     // Every packet starts fresh: no connection, no rate-limit history, counters at zero.
-    await this.sh(this.host, `conntrack -F >/dev/null 2>&1 || true; for f in /proc/net/xt_recent/*; do [ -e "$f" ] && echo / > "$f"; done; iptables -Z; ip6tables -Z; iptables -t raw -Z 2>/dev/null || true; ip6tables -t raw -Z 2>/dev/null || true`);
+    await this.sh(
+      this.host,
+      `conntrack -F >/dev/null 2>&1 || true; for f in /proc/net/xt_recent/*; do [ -e "$f" ] && echo / > "$f"; done; iptables -Z; ip6tables -Z; iptables -t raw -Z 2>/dev/null || true; ip6tables -t raw -Z 2>/dev/null || true`,
+    );
     const from = p.direction === 'in' ? this.peer : this.host;
     const peer = await this.probe(from, p);
     const dump = await this.exec(this.host, [`${save}-save`, '-c']);
@@ -100,7 +111,23 @@ export class KernelLab {
   private async wire(p: Packet): Promise<void> {
     if (this.hostIf !== p.interface) {
       if (this.hostIf) await this.exec(this.host, ['ip', 'link', 'del', this.hostIf]);
-      await this.exec(this.host, ['ip', 'link', 'add', p.interface, 'address', HOST_MAC, 'type', 'veth', 'peer', 'name', this.peerIf, 'address', PEER_MAC, 'netns', this.peer]);
+      await this.exec(this.host, [
+        'ip',
+        'link',
+        'add',
+        p.interface,
+        'address',
+        HOST_MAC,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        this.peerIf,
+        'address',
+        PEER_MAC,
+        'netns',
+        this.peer,
+      ]);
       this.hostIf = p.interface;
       await this.exec(this.host, ['ip', 'link', 'set', p.interface, 'up']);
       await this.exec(this.peer, ['ip', 'link', 'set', this.peerIf, 'up']);
@@ -131,7 +158,11 @@ export class KernelLab {
       if (seen === 'answered' || seen === 'silent' || seen === 'blocked') return seen;
       throw new EnvironmentError(`could not send the packet in the scratch namespace: ${r.stderr.trim() || seen}`);
     }
-    const r = await this.exec(ns, asUser(['ping', p.family === 4 ? '-4' : '-6', '-n', '-c', '1', '-W', '1', '-I', p.source, p.destination]), true);
+    const r = await this.exec(
+      ns,
+      asUser(['ping', p.family === 4 ? '-4' : '-6', '-n', '-c', '1', '-W', '1', '-I', p.source, p.destination]),
+      true,
+    );
     if (r.code === 0 || /unreachable|prohibited/i.test(r.stdout)) return 'answered';
     return /not permitted|denied/i.test(r.stderr + r.stdout) ? 'blocked' : 'silent';
   }

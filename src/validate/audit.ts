@@ -10,7 +10,11 @@ import { problemAt } from './problems.js';
 export function checkAudit(rule: RuleConfig, file: ParsedFile, path: PropertyKey[], problems: Problem[]): void {
   if (rule.audit && rule.action === 'accept') {
     problems.push(
-      problemAt(file, [...path, 'audit'], 'audit: true is for drop and reject rules (it logs what the rule would drop and lets it pass); this rule accepts (set action: drop or reject, or leave audit out)'),
+      problemAt(
+        file,
+        [...path, 'audit'],
+        'audit: true is for drop and reject rules (it logs what the rule would drop and lets it pass); this rule accepts (set action: drop or reject, or leave audit out)',
+      ),
     );
   }
 }

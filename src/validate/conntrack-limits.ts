@@ -38,5 +38,7 @@ export function conntrackSysctl(key: ConntrackLimitKey): string {
 /** The limits gen-fw.yaml sets, in table order: sysctl name, value, and whether only the initial namespace may set it. */
 export function conntrackSettings(limits: ConntrackLimits | undefined): { name: string; value: number; initialOnly: boolean }[] {
   if (!limits) return [];
-  return CONNTRACK_LIMITS.flatMap((l) => (limits[l.key] === undefined ? [] : [{ name: conntrackSysctl(l.key), value: limits[l.key]!, initialOnly: l.initialOnly }]));
+  return CONNTRACK_LIMITS.flatMap((l) =>
+    limits[l.key] === undefined ? [] : [{ name: conntrackSysctl(l.key), value: limits[l.key]!, initialOnly: l.initialOnly }],
+  );
 }

@@ -31,10 +31,13 @@ function value(text: string, field: Field, whole: string): number {
   const named = field.names?.indexOf(lower) ?? -1;
   if (named >= 0) return field.names === FIELDS[3]!.names ? named + 1 : named;
   if (!/^\d{1,3}$/.test(text)) {
-    throw new ValueError(`${field.name} field ${show(whole)}: ${show(text)} is not a number${field.names ? ' or a name (' + field.names.join(', ') + ')' : ''}`);
+    throw new ValueError(
+      `${field.name} field ${show(whole)}: ${show(text)} is not a number${field.names ? ' or a name (' + field.names.join(', ') + ')' : ''}`,
+    );
   }
   const n = Number(text);
-  if (n < field.low || n > field.high) throw new ValueError(`${field.name} field ${show(whole)}: ${n} is out of range ${field.low}-${field.high}`);
+  if (n < field.low || n > field.high)
+    throw new ValueError(`${field.name} field ${show(whole)}: ${n} is out of range ${field.low}-${field.high}`);
   return n;
 }
 
@@ -46,7 +49,8 @@ function checkField(text: string, field: Field): void {
       const from = value(m[2], field, text);
       const to = m[3] === undefined ? from : value(m[3], field, text);
       if (from > to) throw new ValueError(`${field.name} field ${show(text)}: range ${m[2]}-${m[3]} runs backwards`);
-      if (m[4] !== undefined && m[3] === undefined) throw new ValueError(`${field.name} field ${show(text)}: a step needs * or a range before it (like */5 or 0-30/5)`);
+      if (m[4] !== undefined && m[3] === undefined)
+        throw new ValueError(`${field.name} field ${show(text)}: a step needs * or a range before it (like */5 or 0-30/5)`);
     }
     if (m[4] !== undefined) {
       const step = Number(m[4]);
@@ -57,12 +61,15 @@ function checkField(text: string, field: Field): void {
 }
 
 export function parseSchedule(value: unknown): string {
-  if (typeof value !== 'string') throw new ValueError(`${show(value)} is not a cron schedule (five fields like "*/15 * * * *", or @hourly)`);
+  if (typeof value !== 'string')
+    throw new ValueError(`${show(value)} is not a cron schedule (five fields like "*/15 * * * *", or @hourly)`);
   const text = value.trim();
   if (NICKNAMES.test(text)) return text;
   const fields = text.split(/\s+/);
   if (fields.length !== 5) {
-    throw new ValueError(`${show(value)} is not a cron schedule: it has ${fields.length} field${fields.length === 1 ? '' : 's'}, cron takes five (minute hour day-of-month month day-of-week, like "*/15 * * * *") or @hourly, @daily, ...`);
+    throw new ValueError(
+      `${show(value)} is not a cron schedule: it has ${fields.length} field${fields.length === 1 ? '' : 's'}, cron takes five (minute hour day-of-month month day-of-week, like "*/15 * * * *") or @hourly, @daily, ...`,
+    );
   }
   fields.forEach((f, i) => checkField(f, FIELDS[i]!));
   return fields.join(' ');

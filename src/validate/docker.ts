@@ -46,7 +46,10 @@ export function checkDockerRule(rule: RuleConfig, host: HostConfig, file: Parsed
   const at = (key: string, message: string) => problems.push(problemAt(file, [...path, key], message));
   for (const key of ['user', 'group'] as const) {
     if (rule[key] !== undefined && rule.direction !== 'out') {
-      at(key, `${key} matches the local process that sends a packet, so it works on out rules only (this rule's direction is ${rule.direction})`);
+      at(
+        key,
+        `${key} matches the local process that sends a packet, so it works on out rules only (this rule's direction is ${rule.direction})`,
+      );
     }
   }
   if (rule.direction === 'docker-out') {

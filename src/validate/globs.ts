@@ -13,9 +13,30 @@ export { DEFAULT_IGNORE_CHAINS } from '../shared/ownership.js';
  * the changes that matter. (gen-fw's own chains are never left out, whatever the globs.)
  */
 const NEVER_IGNORED = [
-  'INPUT', 'OUTPUT', 'FORWARD', 'PREROUTING', 'POSTROUTING',
-  'ACCEPT', 'DROP', 'REJECT', 'RETURN', 'LOG', 'NFLOG', 'QUEUE', 'NFQUEUE', 'AUDIT',
-  'MASQUERADE', 'SNAT', 'DNAT', 'REDIRECT', 'MARK', 'CONNMARK', 'CT', 'NOTRACK', 'TCPMSS', 'TRACE',
+  'INPUT',
+  'OUTPUT',
+  'FORWARD',
+  'PREROUTING',
+  'POSTROUTING',
+  'ACCEPT',
+  'DROP',
+  'REJECT',
+  'RETURN',
+  'LOG',
+  'NFLOG',
+  'QUEUE',
+  'NFQUEUE',
+  'AUDIT',
+  'MASQUERADE',
+  'SNAT',
+  'DNAT',
+  'REDIRECT',
+  'MARK',
+  'CONNMARK',
+  'CT',
+  'NOTRACK',
+  'TCPMSS',
+  'TRACE',
 ];
 
 /** Chain-name globs for the drift check: iptables chain characters plus "*" and "?". */

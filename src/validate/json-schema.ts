@@ -31,7 +31,9 @@ function describe(node: JsonSchema, path: string, docs: Record<string, KeyDoc>, 
   if (doc) out.description = doc.text;
   const join = (k: string) => (path ? `${path}.${k}` : k);
   if (out.properties) {
-    out.properties = Object.fromEntries(Object.entries(out.properties as Record<string, JsonSchema>).map(([k, v]) => [k, describe(v, join(k), docs, true)]));
+    out.properties = Object.fromEntries(
+      Object.entries(out.properties as Record<string, JsonSchema>).map(([k, v]) => [k, describe(v, join(k), docs, true)]),
+    );
   }
   if (out.items && typeof out.items === 'object') out.items = describe(out.items as JsonSchema, `${path}[]`, docs, true);
   if (out.additionalProperties && typeof out.additionalProperties === 'object') {
@@ -45,7 +47,12 @@ function describe(node: JsonSchema, path: string, docs: Record<string, KeyDoc>, 
 
 function fromDefinition(schema: Node<unknown>, title: string, docs: Record<string, KeyDoc>): JsonSchema {
   // An empty file is read as an empty mapping.
-  return { $schema: 'https://json-schema.org/draft/2020-12/schema', title, ...describe(schema.toJsonSchema(), '', docs, false), type: ['object', 'null'] };
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title,
+    ...describe(schema.toJsonSchema(), '', docs, false),
+    type: ['object', 'null'],
+  };
 }
 
 /*
@@ -59,7 +66,12 @@ const PACKET_STATES = ['new', 'established'];
 
 function expectationsSchema(): JsonSchema {
   const hostAddress: JsonSchema = { type: 'string', pattern: `^\\s*(?:${OCTET}(?:\\.${OCTET}){3}|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*)\\s*$` };
-  const onePort: JsonSchema = { anyOf: [{ type: 'integer', minimum: 1, maximum: 65535 }, { type: 'string', pattern: `^\\s*0*${PORT_NUMBER}\\s*$` }] };
+  const onePort: JsonSchema = {
+    anyOf: [
+      { type: 'integer', minimum: 1, maximum: 65535 },
+      { type: 'string', pattern: `^\\s*0*${PORT_NUMBER}\\s*$` },
+    ],
+  };
   const packet: JsonSchema = {
     type: 'object',
     properties: {
@@ -70,7 +82,12 @@ function expectationsSchema(): JsonSchema {
       sport: onePort,
       dport: onePort,
       interface: { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.:@-]{0,14}$' },
-      user: { anyOf: [{ type: 'string', pattern: '^(?:[A-Za-z_][A-Za-z0-9_.-]{0,31}\\$?|\\d+)$' }, { type: 'integer', minimum: 0, maximum: 4294967294 }] },
+      user: {
+        anyOf: [
+          { type: 'string', pattern: '^(?:[A-Za-z_][A-Za-z0-9_.-]{0,31}\\$?|\\d+)$' },
+          { type: 'integer', minimum: 0, maximum: 4294967294 },
+        ],
+      },
       state: { type: 'string', enum: PACKET_STATES },
     },
     required: ['direction', 'proto'],
@@ -83,7 +100,11 @@ function expectationsSchema(): JsonSchema {
     additionalProperties: false,
   };
   const generated: JsonSchema = { type: 'array', minItems: 1, items: expectation };
-  return { $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'gen-fw verify: expectations', ...describe(generated, '', EXPECTATION_KEY_DOCS, false) };
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: 'gen-fw verify: expectations',
+    ...describe(generated, '', EXPECTATION_KEY_DOCS, false),
+  };
 }
 
 /** The three schemas, by kind. */

@@ -45,9 +45,15 @@ function closedBecause(way: WayIn, family: Family, deny: readonly Range[], viaSs
   }
   const routable = sources.filter((r) => !covered(r, NOT_FROM_OUTSIDE));
   if (!unknown && routable.length === 0) {
-    return { key: at('source'), why: sources.length ? 'its sources are loopback or link-local only, which no packet from outside comes from' : `it has no IPv${family} source` };
+    return {
+      key: at('source'),
+      why: sources.length
+        ? 'its sources are loopback or link-local only, which no packet from outside comes from'
+        : `it has no IPv${family} source`,
+    };
   }
-  if (!unknown && routable.every((r) => covered(r, deny))) return { key: ['deny', 'source'], why: 'the deny list, which comes first, covers every source it accepts' };
+  if (!unknown && routable.every((r) => covered(r, deny)))
+    return { key: ['deny', 'source'], why: 'the deny list, which comes first, covers every source it accepts' };
   return undefined;
 }
 
@@ -68,7 +74,10 @@ export function checkLockOut(
   if (ways.length === 0) {
     if (host.ssh === false) {
       problems.push(
-        where(['ssh'], 'the inbound policy is drop and nothing lets SSH in: this image would lock you out (configure ssh:, open tcp 22 in a service, or set allow_no_ssh: true if that is what you want)'),
+        where(
+          ['ssh'],
+          'the inbound policy is drop and nothing lets SSH in: this image would lock you out (configure ssh:, open tcp 22 in a service, or set allow_no_ssh: true if that is what you want)',
+        ),
       );
     }
     return;
@@ -83,7 +92,9 @@ export function checkLockOut(
   }
   // Located at the first reason's key (ssh.*, or deny.source), where the fix is; every way in is told.
   const first = reasons[0]!;
-  const fams = familiesOn(host).map((f) => `IPv${f}`).join(' or ');
+  const fams = familiesOn(host)
+    .map((f) => `IPv${f}`)
+    .join(' or ');
   const told = reasons.map((r) => `${r.what}: ${r.why}`).join('; ');
   problems.push(
     where(
@@ -95,5 +106,10 @@ export function checkLockOut(
 
 /** Does an inbound rule accept new TCP connections on the SSH port? */
 function acceptsSsh(r: Service['rules'][number]): boolean {
-  return r.direction === 'in' && r.action === 'accept' && (r.proto === 'tcp' || r.proto === 'all') && (!r.dport || r.dport.some((p) => p.from <= 22 && 22 <= p.to));
+  return (
+    r.direction === 'in' &&
+    r.action === 'accept' &&
+    (r.proto === 'tcp' || r.proto === 'all') &&
+    (!r.dport || r.dport.some((p) => p.from <= 22 && 22 <= p.to))
+  );
 }

@@ -19,7 +19,10 @@ function unprivileged(ports: PortRange[]): string | undefined {
 export function checkNotrack(rule: RuleConfig, at: (key: string, message: string) => void): void {
   if (!rule.notrack) return;
   if (rule.direction !== 'in') {
-    at('notrack', `notrack works on in rules only (it lets a local service's port and its replies skip conntrack); this rule's direction is ${rule.direction}`);
+    at(
+      'notrack',
+      `notrack works on in rules only (it lets a local service's port and its replies skip conntrack); this rule's direction is ${rule.direction}`,
+    );
     return;
   }
   if (rule.proto !== 'tcp' && rule.proto !== 'udp') {
@@ -37,6 +40,8 @@ export function checkNotrack(rule: RuleConfig, at: (key: string, message: string
       );
     }
   }
-  if (rule.rate_limit) at('rate_limit', 'rate_limit counts new connections, which needs conntrack; a notrack rule has none (drop notrack, or the rate limit)');
-  if (rule.action !== 'accept') at('notrack', `notrack accepts packets without conntrack; this rule's action is ${rule.action} (a drop or reject needs no notrack)`);
+  if (rule.rate_limit)
+    at('rate_limit', 'rate_limit counts new connections, which needs conntrack; a notrack rule has none (drop notrack, or the rate limit)');
+  if (rule.action !== 'accept')
+    at('notrack', `notrack accepts packets without conntrack; this rule's action is ${rule.action} (a drop or reject needs no notrack)`);
 }

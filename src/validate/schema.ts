@@ -91,7 +91,10 @@ export const hostSchema = mapping({
   ipv6: def(bool(), true),
   policy: def(mapping({ input: def(policyValue, 'drop'), forward: def(policyValue, 'drop'), output: def(policyValue, 'drop') }), {}),
   loopback: def(bool(), true),
-  conntrack: def(mapping({ established: def(either(word(['accept']), no()), 'accept'), invalid: def(either(word(['drop']), no()), 'drop') }), {}),
+  conntrack: def(
+    mapping({ established: def(either(word(['accept']), no()), 'accept'), invalid: def(either(word(['drop']), no()), 'drop') }),
+    {},
+  ),
   icmp: def(mapping({ echo_request: def(word(ECHO_REQUEST_ACTIONS), 'accept') }), {}),
   deny: def(mapping({ source: opt(addressSpec) }), {}),
   ssh: def(
@@ -112,15 +115,29 @@ export const hostSchema = mapping({
   metadata: def(word(METADATA_MODES), 'root-only'),
   final: def(word(FINAL_ACTIONS), 'drop'),
   mode: def(word(MODES), 'enforce'),
-  logging: def(mapping({ dropped: def(bool(), true), prefix: def(logPrefix, 'FW-DROP: '), limit: def(limit, '5/minute'), level: def(level, 4) }), {}),
+  logging: def(
+    mapping({ dropped: def(bool(), true), prefix: def(logPrefix, 'FW-DROP: '), limit: def(limit, '5/minute'), level: def(level, 4) }),
+    {},
+  ),
   docker: def(
-    mapping({ enabled: def(bool(), false), bridge: def(parsed(parseBridgeList, V.bridge!), [...DEFAULT_DOCKER_BRIDGES]), block_metadata: def(bool(), true) }),
+    mapping({
+      enabled: def(bool(), false),
+      bridge: def(parsed(parseBridgeList, V.bridge!), [...DEFAULT_DOCKER_BRIDGES]),
+      block_metadata: def(bool(), true),
+    }),
     {},
   ),
   // conntrack_limits: the nf_conntrack sysctls, each optional, in the ranges of conntrack-limits.ts.
   conntrack_limits: opt(conntrackLimits),
   kubernetes: def(mapping({ enabled: def(bool(), false) }), {}),
-  sets: def(named(setName, { type: 'string', pattern: SET_NAME_RE.source }, mapping({ file: req(parsed(parseRelativeFile, V.file!)), allow_outside_project: def(bool(), false) })), {}),
+  sets: def(
+    named(
+      setName,
+      { type: 'string', pattern: SET_NAME_RE.source },
+      mapping({ file: req(parsed(parseRelativeFile, V.file!)), allow_outside_project: def(bool(), false) }),
+    ),
+    {},
+  ),
   persistence: def(mapping({ iptables_persistent: def(bool(), true), pre_up: def(bool(), true) }), {}),
   drift_check: def(
     mapping({

@@ -100,10 +100,14 @@ class WordNode<W extends string> extends Node<W> {
     const i = typeof value === 'string' ? (this.words as readonly string[]).indexOf(value) : -1;
     if (i >= 0) return this.words[i]!;
     const hint = typeof value === 'string' ? didYouMean(value, this.words) : undefined;
-    issues.push({ path, message: this.message ?? `${kindOf(value)} is not one of ${this.words.join(', ')}${hint ? ` (did you mean "${hint}"?)` : ''}` });
+    issues.push({
+      path,
+      message: this.message ?? `${kindOf(value)} is not one of ${this.words.join(', ')}${hint ? ` (did you mean "${hint}"?)` : ''}`,
+    });
     return BAD;
   }
-  toJsonSchema = (): JsonSchema => (this.words.length === 1 ? { type: 'string', const: this.words[0] } : { type: 'string', enum: [...this.words] });
+  toJsonSchema = (): JsonSchema =>
+    this.words.length === 1 ? { type: 'string', const: this.words[0] } : { type: 'string', enum: [...this.words] };
 }
 
 class FalseNode extends Node<false> {
@@ -193,9 +197,17 @@ export interface Field<T> {
 }
 
 type Fields = Record<string, Field<unknown>>;
-type FieldOutput<F> = F extends { node: Node<infer T>; default: unknown } ? T : F extends { node: Node<infer T>; required: true } ? T : F extends { node: Node<infer T> } ? T | undefined : never;
+type FieldOutput<F> = F extends { node: Node<infer T>; default: unknown }
+  ? T
+  : F extends { node: Node<infer T>; required: true }
+    ? T
+    : F extends { node: Node<infer T> }
+      ? T | undefined
+      : never;
 type Optional<F extends Fields> = { [K in keyof F]: F[K] extends { default: unknown } | { required: true } ? never : K }[keyof F];
-export type MappingOutput<F extends Fields> = { [K in Exclude<keyof F, Optional<F>>]: FieldOutput<F[K]> } & { [K in Optional<F>]?: FieldOutput<F[K]> };
+export type MappingOutput<F extends Fields> = { [K in Exclude<keyof F, Optional<F>>]: FieldOutput<F[K]> } & {
+  [K in Optional<F>]?: FieldOutput<F[K]>;
+};
 
 /** A mapping with exactly these keys, in this order (the order of the output, the JSON Schema and init's file). */
 export class MappingNode<F extends Fields> extends Node<MappingOutput<F>> {
@@ -231,7 +243,11 @@ export class MappingNode<F extends Fields> extends Node<MappingOutput<F>> {
     for (const key of Object.keys(value)) {
       if (Object.hasOwn(this.fields, key)) continue;
       const hint = didYouMean(key, this.keys);
-      issues.push({ path: [...path, key], message: hint ? `unknown key (did you mean "${hint}"?)` : `unknown key (known keys: ${this.keys.join(', ')})`, key: true });
+      issues.push({
+        path: [...path, key],
+        message: hint ? `unknown key (did you mean "${hint}"?)` : `unknown key (known keys: ${this.keys.join(', ')})`,
+        key: true,
+      });
       bad = true;
     }
     return bad ? BAD : (out as MappingOutput<F>);
@@ -296,7 +312,8 @@ export const parsed = <T>(parse: (v: unknown) => T, schema: JsonSchema): Node<T>
 export const either = <A, B>(a: Node<A>, b: Node<B>): Node<A | B> => new EitherNode(a, b);
 export const list = <T>(item: Node<T>): Node<T[]> => new ListNode(item);
 export const mapping = <F extends Fields>(fields: F): MappingNode<F> => new MappingNode(fields);
-export const named = <T>(name: (key: string) => void, nameSchema: JsonSchema, value: Node<T>): Node<Record<string, T>> => new NamedNode(name, nameSchema, value);
+export const named = <T>(name: (key: string) => void, nameSchema: JsonSchema, value: Node<T>): Node<Record<string, T>> =>
+  new NamedNode(name, nameSchema, value);
 
 /** Field helpers: `opt(node)` may be left out, `req(node)` may not, `def(node, value)` defaults to value. */
 export const opt = <T>(node: Node<T>) => ({ node });

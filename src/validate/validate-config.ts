@@ -70,7 +70,10 @@ export async function validateHost(hostInput: HostInput | undefined): Promise<{ 
  * not the parsed document, so files can be validated one at a time as they are read.
  * Without `host` (gen-fw.yaml was wrong), only the file's own shape is checked.
  */
-export async function validateService(input: ServiceInput, host: HostConfig | undefined): Promise<{ service?: Service; problems: Problem[] }> {
+export async function validateService(
+  input: ServiceInput,
+  host: HostConfig | undefined,
+): Promise<{ service?: Service; problems: Problem[] }> {
   const { parsed } = input;
   if (!SERVICE_NAME_RE.test(input.name)) {
     const message = `"${input.name}" is not a service name: the file name must match ^[a-z0-9][a-z0-9_-]{0,21}$ (lower-case letters, digits, "_" and "-")`;
@@ -81,7 +84,10 @@ export async function validateService(input: ServiceInput, host: HostConfig | un
   const problems: Problem[] = [];
   r.value.rules.forEach((rule, i) => checkAudit(rule, parsed, ['rules', i], problems));
   if (host) r.value.rules.forEach((rule, i) => checkRule(rule, host, parsed, ['rules', i], problems));
-  return { service: { name: input.name, file: parsed.file, sha256: input.sha256, description: r.value.description, rules: r.value.rules }, problems };
+  return {
+    service: { name: input.name, file: parsed.file, sha256: input.sha256, description: r.value.description, rules: r.value.rules },
+    problems,
+  };
 }
 
 /** The host settings of an empty gen-fw.yaml: the defaults of schema.ts. */
@@ -124,13 +130,7 @@ function families(spec: AddressSpec | undefined): Set<Family> {
   return out;
 }
 
-function checkAddresses(
-  spec: AddressSpec | undefined,
-  host: HostConfig,
-  file: ParsedFile,
-  path: PropertyKey[],
-  problems: Problem[],
-): void {
+function checkAddresses(spec: AddressSpec | undefined, host: HostConfig, file: ParsedFile, path: PropertyKey[], problems: Problem[]): void {
   if (!spec) return;
   if (!host.ipv6) {
     const v6 = spec.addresses.find((a) => a.family === 6);
@@ -140,7 +140,11 @@ function checkAddresses(
     if (!(name in host.sets)) {
       const known = Object.keys(host.sets);
       problems.push(
-        problemAt(file, path, `unknown set "@${name}" (sets are defined under "sets:" in gen-fw.yaml${known.length ? `; known: ${known.map((k) => '@' + k).join(', ')}` : ''})`),
+        problemAt(
+          file,
+          path,
+          `unknown set "@${name}" (sets are defined under "sets:" in gen-fw.yaml${known.length ? `; known: ${known.map((k) => '@' + k).join(', ')}` : ''})`,
+        ),
       );
     }
   }
@@ -162,12 +166,18 @@ function checkRule(rule: RuleConfig, host: HostConfig, file: ParsedFile, path: P
   if (rule.proto === 'icmp' && all.size && !all.has(4)) at('proto', 'icmp is IPv4 only; use ipv6-icmp for IPv6 addresses');
   if (rule.proto === 'ipv6-icmp' && all.size && !all.has(6)) at('proto', 'ipv6-icmp is IPv6 only; use icmp for IPv4 addresses');
   if (rule.proto === 'ipv6-icmp' && !host.ipv6) at('proto', 'ipv6-icmp needs ipv6: true in gen-fw.yaml');
-  if (rule.rate_limit && rule.direction === 'out') at('rate_limit', 'rate_limit counts connections per source, so it works on in, forward and docker rules only');
-  if (rule.rate_limit && rule.action !== 'accept') at('rate_limit', `rate_limit limits what a rule accepts; this rule's action is ${rule.action}`);
-  if (rule.direction === 'docker' && !host.docker.enabled) at('direction', 'direction: docker needs docker: { enabled: true } in gen-fw.yaml');
+  if (rule.rate_limit && rule.direction === 'out')
+    at('rate_limit', 'rate_limit counts connections per source, so it works on in, forward and docker rules only');
+  if (rule.rate_limit && rule.action !== 'accept')
+    at('rate_limit', `rate_limit limits what a rule accepts; this rule's action is ${rule.action}`);
+  if (rule.direction === 'docker' && !host.docker.enabled)
+    at('direction', 'direction: docker needs docker: { enabled: true } in gen-fw.yaml');
   if (rule.direction === 'docker' && rule.destination) {
     // Docker has rewritten the destination to the container's address by the time DOCKER-USER sees it.
-    at('destination', 'a docker rule cannot match the destination: Docker has already rewritten it to the container; match the published port (dport) instead');
+    at(
+      'destination',
+      'a docker rule cannot match the destination: Docker has already rewritten it to the container; match the published port (dport) instead',
+    );
   }
   checkDockerRule(rule, host, file, path, problems);
   checkNotrack(rule, at);
@@ -179,7 +189,10 @@ function checkHost(host: HostConfig, file: ParsedFile, problems: Problem[]): voi
   if (host.ssh && givenIn(file, ['ssh', 'source'])) checkAddresses(host.ssh.source, host, file, ['ssh', 'source'], problems);
   if (typeof host.dns === 'object') checkAddresses(host.dns, host, file, ['dns'], problems);
   if (typeof host.ntp === 'object') checkAddresses(host.ntp, host, file, ['ntp'], problems);
-  for (const [key, spec] of [['dns', host.dns], ['ntp', host.ntp]] as const) {
+  for (const [key, spec] of [
+    ['dns', host.dns],
+    ['ntp', host.ntp],
+  ] as const) {
     if (typeof spec === 'object' && spec.sets.length) problems.push(problemAt(file, [key], 'takes addresses, not sets'));
   }
 }
@@ -194,28 +207,33 @@ function givenIn(file: ParsedFile, path: readonly string[]): boolean {
   return true;
 }
 
-function checkPolicies(
-  host: HostConfig,
-  file: ParsedFile | undefined,
-  problems: Problem[],
-  warnings: Problem[],
-): void {
+function checkPolicies(host: HostConfig, file: ParsedFile | undefined, problems: Problem[], warnings: Problem[]): void {
   const where = (key: string, message: string): Problem =>
     file ? problemAt(file, [key], message) : { file: '(built-in defaults)', key, message };
   if (host.conntrack.established === false && (host.policy.input === 'drop' || host.policy.output === 'drop') && !host.allow_no_ssh) {
     problems.push(
       where(
         'conntrack',
-        'established: false with a drop policy drops the replies of every connection, SSH\'s included: this image would lock you out (keep established: accept, or set allow_no_ssh: true and write the return rules yourself)',
+        "established: false with a drop policy drops the replies of every connection, SSH's included: this image would lock you out (keep established: accept, or set allow_no_ssh: true and write the return rules yourself)",
       ),
     );
   }
   if (host.policy.output === 'drop') {
     if (host.metadata === 'block') {
-      warnings.push(where('metadata', 'metadata: block with an output drop policy: cloud-init cannot fetch SSH keys or user data from 169.254.169.254, so a new instance may be unreachable'));
+      warnings.push(
+        where(
+          'metadata',
+          'metadata: block with an output drop policy: cloud-init cannot fetch SSH keys or user data from 169.254.169.254, so a new instance may be unreachable',
+        ),
+      );
     }
     if (!host.dhcp) {
-      warnings.push(where('dhcp', 'dhcp: false with an output drop policy: the DHCP client cannot renew its lease, and the instance loses its address when the lease ends'));
+      warnings.push(
+        where(
+          'dhcp',
+          'dhcp: false with an output drop policy: the DHCP client cannot renew its lease, and the instance loses its address when the lease ends',
+        ),
+      );
     }
     if (host.dns === false) {
       warnings.push(where('dns', 'dns: false with an output drop policy: name resolution will fail unless a service opens port 53'));

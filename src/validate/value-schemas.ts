@@ -52,8 +52,18 @@ export const VALUE_SCHEMAS: Record<string, JsonSchema> = {
   ntp: addressList,
   interface: iface,
   bridge: { anyOf: [iface, { type: 'array', items: iface, minItems: 1 }] },
-  user: { anyOf: [{ type: 'integer', minimum: 0, maximum: 4294967294 }, { type: 'string', pattern: '^(?:[a-z_][a-z0-9_-]{0,30}\\$?|\\d{1,10})$' }] },
-  group: { anyOf: [{ type: 'integer', minimum: 0, maximum: 4294967294 }, { type: 'string', pattern: '^(?:[a-z_][a-z0-9_-]{0,30}\\$?|\\d{1,10})$' }] },
+  user: {
+    anyOf: [
+      { type: 'integer', minimum: 0, maximum: 4294967294 },
+      { type: 'string', pattern: '^(?:[a-z_][a-z0-9_-]{0,30}\\$?|\\d{1,10})$' },
+    ],
+  },
+  group: {
+    anyOf: [
+      { type: 'integer', minimum: 0, maximum: 4294967294 },
+      { type: 'string', pattern: '^(?:[a-z_][a-z0-9_-]{0,30}\\$?|\\d{1,10})$' },
+    ],
+  },
   prefix: oneLine(29, 1),
   limit,
   comment: oneLine(200),

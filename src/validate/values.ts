@@ -32,7 +32,6 @@ export interface AddressSpec {
   sets: string[];
 }
 
-
 /** The words enumerated keys take: one list for the definition (schema.ts), the messages and the JSON Schema. */
 export const DIRECTIONS = ['in', 'out', 'forward', 'docker', 'docker-out'] as const;
 export const PROTOS = ['tcp', 'udp', 'icmp', 'ipv6-icmp', 'all'] as const;
@@ -91,9 +90,11 @@ function embeddedIpv4(addr: IpAddr.IPv6, bits: number): string | undefined {
   if (p.slice(0, 5).some((x) => x !== 0)) return undefined;
   const v4 = `${p[6]! >> 8}.${p[6]! & 255}.${p[7]! >> 8}.${p[7]! & 255}`;
   const net = bits === 128 ? v4 : `${v4}/${bits - 96}`;
-  if (p[5] === 0xffff) return `an IPv4-mapped IPv6 ${bits === 128 ? 'address' : 'network'}; write the IPv4 ${bits === 128 ? 'address' : 'network'} (${net}) instead: iptables matches IPv4 traffic, ip6tables never sees it`;
-  const loopbackOrAny = p[5] === 0 && p[6] === 0 && (p[7]! <= 1) && bits >= 127;
-  if (p[5] === 0 && !loopbackOrAny) return `a deprecated IPv4-compatible IPv6 ${bits === 128 ? 'address' : 'network'}; write the IPv4 ${bits === 128 ? 'address' : 'network'} (${net}) instead`;
+  if (p[5] === 0xffff)
+    return `an IPv4-mapped IPv6 ${bits === 128 ? 'address' : 'network'}; write the IPv4 ${bits === 128 ? 'address' : 'network'} (${net}) instead: iptables matches IPv4 traffic, ip6tables never sees it`;
+  const loopbackOrAny = p[5] === 0 && p[6] === 0 && p[7]! <= 1 && bits >= 127;
+  if (p[5] === 0 && !loopbackOrAny)
+    return `a deprecated IPv4-compatible IPv6 ${bits === 128 ? 'address' : 'network'}; write the IPv4 ${bits === 128 ? 'address' : 'network'} (${net}) instead`;
   return undefined;
 }
 
@@ -106,17 +107,15 @@ export function parseAddress(value: unknown): Address {
     throw new ValueError(`${show(value)} has a leading zero in an octet (octal or decimal?); write it without`);
   }
   // iptables takes no zone index ("fe80::1%eth0"); match the interface with interface: instead.
-  if (addressPart.includes('%')) throw new ValueError(`${show(value)} has a zone index; iptables takes none (use interface: to match the interface)`);
+  if (addressPart.includes('%'))
+    throw new ValueError(`${show(value)} has a zone index; iptables takes none (use interface: to match the interface)`);
   const text = addressPart.includes(':') ? dottedTailToHex(written) : written;
   try {
     if (text.includes('/')) {
       // Only IPv6 has colons: ipaddr.parseCIDR would try IPv6 first and throw (slowly) for every IPv4 network.
       const [addr, bits] = text.includes(':') ? ipaddr.IPv6.parseCIDR(text) : ipaddr.IPv4.parseCIDR(text);
       const family: Family = addr.kind() === 'ipv4' ? 4 : 6;
-      const network =
-        family === 4
-          ? ipaddr.IPv4.networkAddressFromCIDR(text)
-          : ipaddr.IPv6.networkAddressFromCIDR(text);
+      const network = family === 4 ? ipaddr.IPv4.networkAddressFromCIDR(text) : ipaddr.IPv6.networkAddressFromCIDR(text);
       if (network.toString() !== addr.toString()) {
         throw new ValueError(
           `${written} has host bits set (did you mean ${network.toString()}/${bits} or ${addr.toString()}/${family === 4 ? 32 : 128}?)`,
@@ -167,9 +166,7 @@ export function parseAddressSpec(value: unknown): AddressSpec {
 const IFACE_RE = /^[A-Za-z0-9_][A-Za-z0-9_.:@-]{0,14}\+?$|^\+$/;
 export function parseInterface(value: unknown): string {
   if (typeof value !== 'string' || !IFACE_RE.test(value)) {
-    throw new ValueError(
-      `${show(value)} is not an interface name (at most 15 of letters, digits, "_.:@-", optionally ending in "+")`,
-    );
+    throw new ValueError(`${show(value)} is not an interface name (at most 15 of letters, digits, "_.:@-", optionally ending in "+")`);
   }
   return value;
 }
@@ -199,7 +196,8 @@ export const LOG_PREFIX_MAX = 29;
 
 export function parseLogPrefix(value: unknown): string {
   const text = parseRuleText(value, LOG_PREFIX_MAX, 'log prefix');
-  if (text === '') throw new ValueError('log prefix must not be empty (iptables refuses an empty --log-prefix; leave the key out for the default)');
+  if (text === '')
+    throw new ValueError('log prefix must not be empty (iptables refuses an empty --log-prefix; leave the key out for the default)');
   return text;
 }
 
@@ -217,7 +215,20 @@ export const XT_LIMIT_SCALE = 10000;
 export function parseLimit(value: unknown): string {
   const m = typeof value === 'string' ? LIMIT_RE.exec(value) : null;
   if (!m) throw new ValueError(`${show(value)} is not a rate (like "5/min", "10/second", "100/hour")`);
-  const unit = ({ s: 'second', sec: 'second', second: 'second', m: 'minute', min: 'minute', minute: 'minute', h: 'hour', hour: 'hour', d: 'day', day: 'day' } as const)[m[2] as string]!;
+  const unit = (
+    {
+      s: 'second',
+      sec: 'second',
+      second: 'second',
+      m: 'minute',
+      min: 'minute',
+      minute: 'minute',
+      h: 'hour',
+      hour: 'hour',
+      d: 'day',
+      day: 'day',
+    } as const
+  )[m[2] as string]!;
   const max = XT_LIMIT_SCALE * SECONDS[unit];
   if (Number(m[1]) > max) throw new ValueError(`${show(value)} is faster than the kernel's limit match can count (at most ${max}/${unit})`);
   return `${m[1]}/${unit}`;
@@ -234,7 +245,8 @@ export function parseAbsolutePath(value: unknown): string {
   // Leave room for the names gen-fw puts below it (iptables_conf.d/<service>.sh).
   if (value.length > PATH_MAX - 256) throw new ValueError(`${show(value)} is too long for a path (at most ${PATH_MAX - 256} characters)`);
   const long = value.split('/').find((part) => part.length > NAME_MAX);
-  if (long !== undefined) throw new ValueError(`${show(value)}: the name ${show(long)} is longer than a file name can be (${NAME_MAX} characters)`);
+  if (long !== undefined)
+    throw new ValueError(`${show(value)}: the name ${show(long)} is longer than a file name can be (${NAME_MAX} characters)`);
   return value.length > 1 ? value.replace(/\/+$/, '') : value;
 }
 

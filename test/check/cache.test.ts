@@ -1,4 +1,17 @@
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -63,7 +76,9 @@ describe('iptables-check keeps what it found in sync, and never trusts it blindl
   it('answers from the cache while in sync, without sort or diff (which the full comparison needs)', async () => {
     expectInSync(await check());
     expect(cacheFiles()).toEqual([CACHE_V4]);
-    expect(readFileSync(join(cache, CACHE_V4), 'utf8')).toMatch(/^gen-fw iptables-check cache 1 script=[0-9a-f]{64} saved=[0-9a-f]{64} ignore=/);
+    expect(readFileSync(join(cache, CACHE_V4), 'utf8')).toMatch(
+      /^gen-fw iptables-check cache 1 script=[0-9a-f]{64} saved=[0-9a-f]{64} ignore=/,
+    );
     expect(statSync(cache).mode & 0o777).toBe(0o700);
     // dash reads the key line a byte at a time, bash reads ahead and seeks back: either way
     // cmp starts right after it.
@@ -184,7 +199,10 @@ describe("iptables-check reading iptables-save's output as it comes", () => {
   it('names the bad line of a dump that it stopped reading early, not a broken pipe', async () => {
     // More than a pipe holds, so that the save is still writing when awk gives up.
     const stub = join(tmp, 'bin', 'iptables-save');
-    writeFileSync(stub, '#!/bin/sh\necho "this is not a dump"\ni=0\nwhile [ $i -lt 100000 ]; do echo "-A INPUT -j ACCEPT"; i=$((i + 1)); done\n');
+    writeFileSync(
+      stub,
+      '#!/bin/sh\necho "this is not a dump"\ni=0\nwhile [ $i -lt 100000 ]; do echo "-A INPUT -j ACCEPT"; i=$((i + 1)); done\n',
+    );
     chmodSync(stub, 0o755);
     const r = await runShellCheck(script, ['--saved', join(corpus, 'in-sync-v4/saved'), '--no-cache'], {
       env: { PATH: `${join(tmp, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}` },

@@ -49,7 +49,21 @@ describe('iptables-check on a full TMPDIR, and with nothing saved', () => {
     const mnt = mkdtempSync(join(tmp, 'tmpdir-'));
     const textfile = mkdtempSync(join(tmp, 'textfile-'));
     try {
-      const argv = ['unshare', '-m', 'sh', '-c', fill, 'sh', mnt, String(free), opts.shell ?? 'sh', script, '--textfile-dir', textfile, ...args];
+      const argv = [
+        'unshare',
+        '-m',
+        'sh',
+        '-c',
+        fill,
+        'sh',
+        mnt,
+        String(free),
+        opts.shell ?? 'sh',
+        script,
+        '--textfile-dir',
+        textfile,
+        ...args,
+      ];
       const [cmd, ...rest] = opts.ns ? inNs(argv) : argv;
       const r = await execa(cmd as string, rest, { reject: false });
       expect(r.exitCode, `the tmpfs could not be set up: ${r.stderr}`).not.toBe(99);
@@ -101,7 +115,9 @@ describe('iptables-check on a full TMPDIR, and with nothing saved', () => {
     ['in-sync-v4', 0],
     ['rule-added', 1],
   ])('with any amount of room left, %s gives its verdict (%i) or "cannot check", nothing else', async (name, verdict) => {
-    const want = readFileSync(join(corpus, name, 'expected'), 'utf8').split(/^-- report\n/m)[1]?.replace(/\n$/, '');
+    const want = readFileSync(join(corpus, name, 'expected'), 'utf8')
+      .split(/^-- report\n/m)[1]
+      ?.replace(/\n$/, '');
     const seen = new Set<number>();
     for (let free = 0; free <= 320; free += 16) {
       const r = await checkOnFullDisk(free, [...files(name), '--cache-dir', join(tmp, 'no-such-dir', 'cache')]);
@@ -125,8 +141,10 @@ describe('iptables-check on a full TMPDIR, and with nothing saved', () => {
     try {
       const shell = await runShellCheck(script, ['--no-cache'], { ns });
       const node = await runNodeCheck([], { ns });
-      const v4 = 'IPv4: cannot check: /etc/iptables/rules.v4: the saved IPv4 state has no gen-fw chains (filter:GFW-INPUT): was iptables-init --save ever run?';
-      const v6 = 'IPv6: cannot check: /etc/iptables/rules.v6: the saved IPv6 state has no gen-fw chains (filter:GFW-INPUT): was iptables-init --save ever run?';
+      const v4 =
+        'IPv4: cannot check: /etc/iptables/rules.v4: the saved IPv4 state has no gen-fw chains (filter:GFW-INPUT): was iptables-init --save ever run?';
+      const v6 =
+        'IPv6: cannot check: /etc/iptables/rules.v6: the saved IPv6 state has no gen-fw chains (filter:GFW-INPUT): was iptables-init --save ever run?';
       for (const [who, r] of [
         ['iptables-check', shell],
         ['gen-fw check', node],

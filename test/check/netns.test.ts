@@ -93,7 +93,9 @@ describe('the drift check on a firewall applied and saved in a namespace', () =>
       for (const r of [shell, node]) {
         expect(r.exitCode, r.stderr).toBe(1);
         expect(r.stdout).toContain('IPv4: drift (rules: 1 added, 0 removed; policies: 0 changed; chains: 0 added, 0 removed)');
-        expect(r.stdout).toContain('  filter GFW-INPUT-RULES: + -A GFW-INPUT-RULES -s 198.51.100.7/32 -p tcp -m tcp --dport 5432 -j ACCEPT');
+        expect(r.stdout).toContain(
+          '  filter GFW-INPUT-RULES: + -A GFW-INPUT-RULES -s 198.51.100.7/32 -p tcp -m tcp --dport 5432 -j ACCEPT',
+        );
         expect(r.stdout).toMatch(/^IPv6: in sync/m);
       }
       expect(comparableMetrics(shell.metrics)).toContain('gen_fw_drift{ruleset="ipv4"} 1');
@@ -107,8 +109,20 @@ describe('the drift check on a firewall applied and saved in a namespace', () =>
 
   const policyDrift = (family: string) => `${family}: drift (rules: 0 added, 0 removed; policies: 1 changed; chains: 0 added, 0 removed)`;
   it.each([
-    ['an IPv4 policy change', 'iptables -P FORWARD ACCEPT', 'iptables -P FORWARD DROP', policyDrift('IPv4'), '  filter FORWARD: policy DROP -> ACCEPT'],
-    ['an IPv6 policy change', 'ip6tables -P INPUT ACCEPT', 'ip6tables -P INPUT DROP', policyDrift('IPv6'), '  filter INPUT: policy DROP -> ACCEPT'],
+    [
+      'an IPv4 policy change',
+      'iptables -P FORWARD ACCEPT',
+      'iptables -P FORWARD DROP',
+      policyDrift('IPv4'),
+      '  filter FORWARD: policy DROP -> ACCEPT',
+    ],
+    [
+      'an IPv6 policy change',
+      'ip6tables -P INPUT ACCEPT',
+      'ip6tables -P INPUT DROP',
+      policyDrift('IPv6'),
+      '  filter INPUT: policy DROP -> ACCEPT',
+    ],
     [
       'a member added to a gfw-* set',
       'ipset add gfw-blocklist-v4 203.0.113.9',

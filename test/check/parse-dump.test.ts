@@ -88,7 +88,10 @@ describe('what the check compares', () => {
       ),
       chainFilterOf({ ignoreChains: ['KUBE-*'], ownedChains: ownedChainGlobs({ enabled: true }) }),
     );
-    expect(d.tables.get('filter')!.get('FORWARD')!.rules).toEqual(['-A FORWARD -i docker1 -j ACCEPT', '-A FORWARD -i eth1 -o eth0 -j ACCEPT']);
+    expect(d.tables.get('filter')!.get('FORWARD')!.rules).toEqual([
+      '-A FORWARD -i docker1 -j ACCEPT',
+      '-A FORWARD -i eth1 -o eth0 -j ACCEPT',
+    ]);
     expect(d.tables.get('filter')!.get('DOCKER-USER')!.rules).toEqual(['-A DOCKER-USER -i docker0 -j RETURN']);
     expect(d.tables.get('nat')!.get('POSTROUTING')!.rules).toEqual(['-A POSTROUTING -o eth0 -j MASQUERADE']);
   });

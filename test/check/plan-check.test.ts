@@ -43,7 +43,8 @@ describe('what gen-fw check compares', () => {
 
   it('ignores the chains of Docker, Kubernetes, CNI, Calico and fail2ban unless told otherwise', () => {
     const { filter } = planCheck({ ignoreChain: [] }, host());
-    for (const c of ['DOCKER', 'DOCKER-USER', 'KUBE-SERVICES', 'CNI-FORWARD', 'cali-FORWARD', 'f2b-sshd']) expect(filter.ignore.test(c)).toBe(true);
+    for (const c of ['DOCKER', 'DOCKER-USER', 'KUBE-SERVICES', 'CNI-FORWARD', 'cali-FORWARD', 'f2b-sshd'])
+      expect(filter.ignore.test(c)).toBe(true);
     expect(filter.ignore.test('GFW-INPUT')).toBe(false);
     const custom = planCheck({ ignoreChain: ['f2b-*'] }, host()).filter;
     expect(custom.ignore.test('DOCKER')).toBe(false);

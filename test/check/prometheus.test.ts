@@ -46,7 +46,16 @@ describe("the metrics, scraped by Debian's prometheus-node-exporter (textfile co
     await execa('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
     exporter = execa(
       'ip',
-      ['netns', 'exec', ns, 'prometheus-node-exporter', `--web.listen-address=127.0.0.1:${port}`, '--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${dir}`],
+      [
+        'netns',
+        'exec',
+        ns,
+        'prometheus-node-exporter',
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--collector.disable-defaults',
+        '--collector.textfile',
+        `--collector.textfile.directory=${dir}`,
+      ],
       { reject: false, buffer: false, stdio: 'ignore' },
     );
     // Ready when it answers.
@@ -95,7 +104,14 @@ describe("the metrics, scraped by Debian's prometheus-node-exporter (textfile co
   });
 
   it('says check_success 0 when the check could not run', async () => {
-    await runShellCheck(script, ['--saved', join(dir, 'nothing-saved'), '--live', join(corpus, 'in-sync-v4', 'live'), '--textfile-dir', dir]);
+    await runShellCheck(script, [
+      '--saved',
+      join(dir, 'nothing-saved'),
+      '--live',
+      join(corpus, 'in-sync-v4', 'live'),
+      '--textfile-dir',
+      dir,
+    ]);
     const text = await scrape();
     expect(sample(text, 'gen_fw_drift_check_success')).toBe(0);
     expect(sample(text, 'gen_fw_drift{ruleset="ipv4"}')).toBeUndefined();

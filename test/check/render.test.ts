@@ -37,7 +37,9 @@ describe('the drift check in the bundle', () => {
     const { read } = await bundle(
       'install_dir: /usr/local/sbin\ndrift_check: { schedule: "@hourly", ignore_chains: ["f2b-*", "DOCKER?"], textfile_dir: false }\n',
     );
-    expect(read('rootfs/etc/cron.d/iptables-check')).toContain('\n@hourly root test -x /usr/local/sbin/iptables-check && /usr/local/sbin/iptables-check --quiet\n');
+    expect(read('rootfs/etc/cron.d/iptables-check')).toContain(
+      '\n@hourly root test -x /usr/local/sbin/iptables-check && /usr/local/sbin/iptables-check --quiet\n',
+    );
     const script = read('rootfs/usr/local/sbin/iptables-check');
     expect(script).toContain('GFW_IGNORE="^(f2b-.*|DOCKER.)\\$"');
     expect(script).toContain("GFW_TEXTFILE_DIR=''");

@@ -1,5 +1,17 @@
 import { execa } from 'execa';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +27,8 @@ import { renderCheckScript } from './run-check.js';
  */
 const corpus = join(import.meta.dirname, 'corpus');
 const nobody = 65534;
-const asNobody = (cmd: string, args: string[]) => execa('setpriv', [`--reuid=${nobody}`, `--regid=${nobody}`, '--clear-groups', cmd, ...args]);
+const asNobody = (cmd: string, args: string[]) =>
+  execa('setpriv', [`--reuid=${nobody}`, `--regid=${nobody}`, '--clear-groups', cmd, ...args]);
 
 describe('iptables-check writes its metrics only into a textfile directory it can trust', () => {
   let project: Project;
@@ -40,9 +53,22 @@ describe('iptables-check writes its metrics only into a textfile directory it ca
   afterEach(() => rmSync(tmp, { recursive: true, force: true }));
 
   const check = (dir: string, corpusCase = 'in-sync-v4') =>
-    execa('sh', [script, '--saved', join(corpus, corpusCase, 'saved'), '--live', join(corpus, corpusCase, 'live'), '--no-cache', '--textfile-dir', dir], {
-      reject: false,
-    });
+    execa(
+      'sh',
+      [
+        script,
+        '--saved',
+        join(corpus, corpusCase, 'saved'),
+        '--live',
+        join(corpus, corpusCase, 'live'),
+        '--no-cache',
+        '--textfile-dir',
+        dir,
+      ],
+      {
+        reject: false,
+      },
+    );
   const targetUntouched = () => {
     expect(statSync(target).mode & 0o7777, 'the target keeps its mode').toBe(0o600);
     expect(readFileSync(target, 'utf8'), 'the target keeps its contents').toBe('secret\n');

@@ -54,7 +54,10 @@ describe.skipIf(!out || !haveDockerd)('capture what dockerd 20.10 writes (GFWT_C
         try {
           await h.applyInit(project.init, ['--save']);
           await snap('gen-fw-applied');
-          writeFileSync(join(out as string, 'gen-fw-first', 'saved-rules.v4'), (await h.gfw(['cat', '/etc/iptables/rules.v4'])).stdout + '\n');
+          writeFileSync(
+            join(out as string, 'gen-fw-first', 'saved-rules.v4'),
+            (await h.gfw(['cat', '/etc/iptables/rules.v4'])).stdout + '\n',
+          );
           await dockerSteps(() => image.tarball)(h, snap);
           await h.applyInit(project.init);
           await snap('gen-fw-reapplied');
@@ -80,7 +83,10 @@ describe.skipIf(!out || !haveDockerd)('capture what dockerd 20.10 writes (GFWT_C
           await snap('container-published');
           await h.applyInit(project.init, ['--save']);
           await snap('gen-fw-applied');
-          writeFileSync(join(out as string, 'dockerd-first', 'saved-rules.v4'), (await h.gfw(['cat', '/etc/iptables/rules.v4'])).stdout + '\n');
+          writeFileSync(
+            join(out as string, 'dockerd-first', 'saved-rules.v4'),
+            (await h.gfw(['cat', '/etc/iptables/rules.v4'])).stdout + '\n',
+          );
           await h.createNetwork('sandbox', { bridge: 'docker-sandbox' });
           await snap('network-docker-sandbox');
           await h.restart();

@@ -21,12 +21,32 @@ const CASES: Record<string, { args: string[]; exit: number; dir?: string }> = {
   'dispatched-udp': { args: ['--direction', 'in', '--proto', 'udp', '--source', '192.0.2.9', '--dport', '7005'], exit: 0 },
   'rate-limited-api': { args: ['--direction', 'in', '--proto', 'tcp', '--dport', '8443'], exit: 0 },
   'unknown-port-rejected': { args: ['--direction', 'in', '--proto', 'udp', '--dport', '9999'], exit: 1 },
-  'metadata-as-nobody': { args: ['--direction', 'out', '--proto', 'tcp', '--destination', '169.254.169.254', '--dport', '80', '--user', '65534'], exit: 1 },
+  'metadata-as-nobody': {
+    args: ['--direction', 'out', '--proto', 'tcp', '--destination', '169.254.169.254', '--dport', '80', '--user', '65534'],
+    exit: 1,
+  },
   'established-reply': { args: ['--direction', 'in', '--proto', 'tcp', '--dport', '5432', '--state', 'established'], exit: 0 },
   // notrack: the raw table marks it untracked; its reply (not a SYN) leaves by GFW-OUTPUT-UNTRACKED.
-  'notrack-zone-transfer': { args: ['--direction', 'in', '--proto', 'tcp', '--source', '198.51.100.7', '--dport', '53'], exit: 0, dir: scenario('notrack') },
+  'notrack-zone-transfer': {
+    args: ['--direction', 'in', '--proto', 'tcp', '--source', '198.51.100.7', '--dport', '53'],
+    exit: 0,
+    dir: scenario('notrack'),
+  },
   'notrack-reply': {
-    args: ['--direction', 'out', '--proto', 'tcp', '--sport', '53', '--destination', '198.51.100.7', '--dport', '40000', '--state', 'established'],
+    args: [
+      '--direction',
+      'out',
+      '--proto',
+      'tcp',
+      '--sport',
+      '53',
+      '--destination',
+      '198.51.100.7',
+      '--dport',
+      '40000',
+      '--state',
+      'established',
+    ],
     exit: 0,
     dir: scenario('notrack'),
   },
@@ -36,7 +56,11 @@ const CASES: Record<string, { args: string[]; exit: number; dir?: string }> = {
     exit: 1,
     dir: scenario('docker-sandbox'),
   },
-  'docker-out-docker0-returned': { args: ['--direction', 'docker-out', '--proto', 'tcp', '--destination', '10.0.0.5', '--dport', '443'], exit: 0, dir: scenario('docker-sandbox') },
+  'docker-out-docker0-returned': {
+    args: ['--direction', 'docker-out', '--proto', 'tcp', '--destination', '10.0.0.5', '--dport', '443'],
+    exit: 0,
+    dir: scenario('docker-sandbox'),
+  },
 };
 
 describe('gen-fw explain: the way a packet goes, chain by chain (golden text)', () => {
@@ -64,8 +88,14 @@ describe('gen-fw explain: an impossible packet is bad input (exit 2, the flag na
   const bad: [string[], RegExp][] = [
     [['--direction', 'in', '--proto', 'tcp', '--dport', '99999'], /^error: command line --dport: "99999" is not a port/m],
     [['--direction', 'in', '--proto', 'icmp', '--dport', '22'], /--dport: ports need proto tcp or udp \(proto is icmp\)/],
-    [['--direction', 'in', '--proto', 'tcp', '--dport', '22', '--source', '2001:db8::5', '--destination', '192.0.2.1'], /--destination: 192\.0\.2\.1 is IPv4 but the source 2001:db8::5 is IPv6/],
-    [['--direction', 'in', '--proto', 'tcp', '--dport', '22', '--interface', 'lo', '--source', '192.0.2.5'], /--source: 192\.0\.2\.5 cannot cross lo/],
+    [
+      ['--direction', 'in', '--proto', 'tcp', '--dport', '22', '--source', '2001:db8::5', '--destination', '192.0.2.1'],
+      /--destination: 192\.0\.2\.1 is IPv4 but the source 2001:db8::5 is IPv6/,
+    ],
+    [
+      ['--direction', 'in', '--proto', 'tcp', '--dport', '22', '--interface', 'lo', '--source', '192.0.2.5'],
+      /--source: 192\.0\.2\.5 cannot cross lo/,
+    ],
     [['--direction', 'in', '--proto', 'icmp', '--source', '2001:db8::5'], /--proto: icmp is IPv4/],
     [['--direction', 'sideways', '--proto', 'tcp', '--dport', '22'], /--direction: "sideways" is not a direction/],
     [['--direction', 'in', '--proto', 'tcp', '--dport', '22', '--user', '0'], /--user: only a packet this host sends/],
@@ -84,7 +114,7 @@ describe('gen-fw explain: an impossible packet is bad input (exit 2, the flag na
   }
 });
 
-describe('gen-fw verify: expectations, the firewall\'s own unit tests', () => {
+describe("gen-fw verify: expectations, the firewall's own unit tests", () => {
   it("holds for this repository's own conf.d (expectations.yaml at the root)", async () => {
     const r = await runCli(['verify', 'expectations.yaml'], repoRoot);
     expect(r.stderr).toBe('');
@@ -92,17 +122,22 @@ describe('gen-fw verify: expectations, the firewall\'s own unit tests', () => {
     expect(r.exitCode).toBe(0);
   });
 
-  it('says which expectation does not hold, with explain\'s answer, and exits 1', async () => {
+  it("says which expectation does not hold, with explain's answer, and exits 1", async () => {
     const p = makeProject({
       services: { 'web.yaml': 'rules:\n  - { direction: in, proto: tcp, dport: 443 }\n' },
       files: {
-        'x.yaml': '- { packet: { direction: in, proto: tcp, dport: 443 }, expect: accept }\n- { packet: { direction: in, proto: tcp, dport: 80 }, expect: accept }\n',
+        'x.yaml':
+          '- { packet: { direction: in, proto: tcp, dport: 443 }, expect: accept }\n- { packet: { direction: in, proto: tcp, dport: 80 }, expect: accept }\n',
       },
     });
     try {
       const r = await runCli(['verify', 'x.yaml'], p.dir);
-      expect(r.stdout).toContain('x.yaml:1: held: expect accept: in tcp 192.0.2.2:40000 -> 192.0.2.1:443 on eth0, new: accept by conf.d/web.yaml:2:5 rules[0]');
-      expect(r.stdout).toContain('x.yaml:2: does not hold: expect accept: in tcp 192.0.2.2:40000 -> 192.0.2.1:80 on eth0, new: drop by base rule "final drop"');
+      expect(r.stdout).toContain(
+        'x.yaml:1: held: expect accept: in tcp 192.0.2.2:40000 -> 192.0.2.1:443 on eth0, new: accept by conf.d/web.yaml:2:5 rules[0]',
+      );
+      expect(r.stdout).toContain(
+        'x.yaml:2: does not hold: expect accept: in tcp 192.0.2.2:40000 -> 192.0.2.1:80 on eth0, new: drop by base rule "final drop"',
+      );
       expect(r.stdout).toContain('1 of 2 expectations hold');
       expect(r.exitCode).toBe(1);
     } finally {
@@ -152,7 +187,8 @@ describe('gen-fw verify: expectations, the firewall\'s own unit tests', () => {
 
 describe('gen-fw explain: audit', () => {
   const services = {
-    'web.yaml': 'rules:\n  - { direction: in, proto: tcp, dport: 8080, source: 192.0.2.9, action: drop, audit: true }\n  - { direction: in, proto: tcp, dport: 8080 }\n',
+    'web.yaml':
+      'rules:\n  - { direction: in, proto: tcp, dport: 8080, source: 192.0.2.9, action: drop, audit: true }\n  - { direction: in, proto: tcp, dport: 8080 }\n',
   };
 
   it('an audit: true rule logs and passes the packet on to the next rule', async () => {
@@ -183,15 +219,28 @@ describe('gen-fw explain: audit', () => {
 });
 
 describe('gen-fw explain: mode audit on the forward path', () => {
-  it('a docker-out reject is logged and passed on (GFW-AUDIT-PASS): Docker\'s own chains still decide', async () => {
+  it("a docker-out reject is logged and passed on (GFW-AUDIT-PASS): Docker's own chains still decide", async () => {
     const p = makeProject({
       host: 'mode: audit\ndocker: { enabled: true }\n',
       services: { 'app.yaml': 'rules:\n  - { direction: docker-out, proto: tcp, destination: 10.0.0.0/8, action: reject }\n' },
     });
     try {
-      const r = await runCli(['explain', '--format', 'json', '--direction', 'docker-out', '--proto', 'tcp', '--destination', '10.0.0.5', '--dport', '443'], p.dir);
-      const j = JSON.parse(r.stdout) as { verdict: string; reason?: string; decided: { origin: string }; steps: { chain: string; effect: string }[] };
-      expect(j.steps).toContainEqual(expect.objectContaining({ chain: 'GFW-DOCKER-OUT', effect: 'jump to GFW-AUDIT-PASS (mode audit: logs what enforce would drop, goes on)' }));
+      const r = await runCli(
+        ['explain', '--format', 'json', '--direction', 'docker-out', '--proto', 'tcp', '--destination', '10.0.0.5', '--dport', '443'],
+        p.dir,
+      );
+      const j = JSON.parse(r.stdout) as {
+        verdict: string;
+        reason?: string;
+        decided: { origin: string };
+        steps: { chain: string; effect: string }[];
+      };
+      expect(j.steps).toContainEqual(
+        expect.objectContaining({
+          chain: 'GFW-DOCKER-OUT',
+          effect: 'jump to GFW-AUDIT-PASS (mode audit: logs what enforce would drop, goes on)',
+        }),
+      );
       expect(j.steps).toContainEqual(expect.objectContaining({ chain: 'GFW-AUDIT-PASS', effect: 'RETURN' }));
       // Not accepted by gen-fw (that would skip Docker's isolation): Docker's chains decide.
       expect(j.decided.origin).toBe("Docker's own chains");
@@ -208,19 +257,38 @@ describe('gen-fw explain: Docker (docker.enabled: FORWARD jumps to DOCKER-USER o
 
   it('docker-out: a bridge that is not one of docker.bridge is bad input (exit 2, --interface named)', async () => {
     const r = await runCli(['explain', '--direction', 'docker-out', '--proto', 'tcp', '--interface', 'eth0', '--dport', '443'], dir);
-    expect(r.stderr).toMatch(/^error: command line --interface: direction docker-out: eth0 is not a Docker bridge \(docker\.bridge: docker0, br-\+, docker-sandbox\)/m);
+    expect(r.stderr).toMatch(
+      /^error: command line --interface: direction docker-out: eth0 is not a Docker bridge \(docker\.bridge: docker0, br-\+, docker-sandbox\)/m,
+    );
     expect(r.exitCode).toBe(2);
   });
 
   it('docker-out on a wildcard bridge (br-+): the docker-out rules of every bridge, then Docker accepts', async () => {
-    const r = await runCli(['explain', '--format', 'json', '--direction', 'docker-out', '--proto', 'udp', '--interface', 'br-1a2b', '--destination', '192.168.1.1', '--dport', '53'], dir);
+    const r = await runCli(
+      [
+        'explain',
+        '--format',
+        'json',
+        '--direction',
+        'docker-out',
+        '--proto',
+        'udp',
+        '--interface',
+        'br-1a2b',
+        '--destination',
+        '192.168.1.1',
+        '--dport',
+        '53',
+      ],
+      dir,
+    );
     const j = JSON.parse(r.stdout) as { verdict: string; decided: { origin: string; effect: string } };
     expect(j.verdict).toBe('accept');
     expect(j.decided.origin).toBe("Docker's own chains");
     expect(j.decided.effect).toContain('-i br-1a2b ! -o br-1a2b -j ACCEPT');
   });
 
-  it('forward starts in DOCKER-USER and, off Docker\'s bridges, ends in FORWARD\'s policy', async () => {
+  it("forward starts in DOCKER-USER and, off Docker's bridges, ends in FORWARD's policy", async () => {
     const r = await runCli(['explain', '--direction', 'forward', '--proto', 'tcp', '--dport', '443'], dir);
     const lines = r.stdout.split('\n');
     expect(lines[1]).toMatch(/^ {2}FORWARD #1: jump to DOCKER-USER/);
@@ -240,22 +308,66 @@ describe('gen-fw explain: Docker (docker.enabled: FORWARD jumps to DOCKER-USER o
 
 describe('gen-fw explain: notrack', () => {
   it('a TCP SYN from the notrack port is not a reply: GFW-OUTPUT-UNTRACKED lets it go on to the final drop', async () => {
-    const r = await runCli(['explain', '--format', 'json', '--direction', 'out', '--proto', 'tcp', '--sport', '53', '--destination', '198.51.100.7', '--dport', '40000'], scenario('notrack'));
-    const j = JSON.parse(r.stdout) as { verdict: string; untracked?: boolean; steps: { table?: string; chain: string }[]; decided: { origin: string } };
+    const r = await runCli(
+      [
+        'explain',
+        '--format',
+        'json',
+        '--direction',
+        'out',
+        '--proto',
+        'tcp',
+        '--sport',
+        '53',
+        '--destination',
+        '198.51.100.7',
+        '--dport',
+        '40000',
+      ],
+      scenario('notrack'),
+    );
+    const j = JSON.parse(r.stdout) as {
+      verdict: string;
+      untracked?: boolean;
+      steps: { table?: string; chain: string }[];
+      decided: { origin: string };
+    };
     expect(j).toMatchObject({ verdict: 'drop', untracked: true, decided: { origin: 'base rule "final drop"' } });
     expect(j.steps[1]).toMatchObject({ table: 'raw', chain: 'GFW-OUTPUT' });
     expect(j.steps.map((s) => s.chain)).toContain('GFW-OUTPUT-UNTRACKED');
   });
 
   it('a reply from the notrack port meets the metadata block before the untracked way out', async () => {
-    const r = await runCli(['explain', '--format', 'json', '--direction', 'out', '--proto', 'udp', '--sport', '53', '--destination', '169.254.169.254', '--dport', '80', '--user', '65534'], scenario('notrack'));
+    const r = await runCli(
+      [
+        'explain',
+        '--format',
+        'json',
+        '--direction',
+        'out',
+        '--proto',
+        'udp',
+        '--sport',
+        '53',
+        '--destination',
+        '169.254.169.254',
+        '--dport',
+        '80',
+        '--user',
+        '65534',
+      ],
+      scenario('notrack'),
+    );
     const j = JSON.parse(r.stdout) as { verdict: string; untracked?: boolean; steps: { chain: string }[]; decided: { origin: string } };
     expect(j).toMatchObject({ verdict: 'drop', untracked: true, decided: { origin: 'base rule "metadata for others"' } });
     expect(j.steps.map((s) => s.chain)).not.toContain('GFW-OUTPUT-UNTRACKED');
   });
 
   it('a packet no notrack rule marks walks the filter table alone, with --state as given', async () => {
-    const r = await runCli(['explain', '--direction', 'in', '--proto', 'tcp', '--source', '203.0.113.9', '--dport', '53'], scenario('notrack'));
+    const r = await runCli(
+      ['explain', '--direction', 'in', '--proto', 'tcp', '--source', '203.0.113.9', '--dport', '53'],
+      scenario('notrack'),
+    );
     expect(r.stdout).not.toMatch(/raw|UNTRACKED/);
     expect(r.stdout).toMatch(/^verdict: drop, decided by base rule "final drop"$/m);
   });
@@ -266,7 +378,10 @@ describe('gen-fw explain: every argument the model writes is read', () => {
     it(`test/scenarios/${name}: every rule of both tables, both families, every direction`, async () => {
       const dir = scenario(name);
       const quiet = { result: () => undefined, error: () => undefined, warning: () => undefined };
-      const { explainer } = await loadExplainer({ config: existsSync(join(dir, 'gen-fw.yaml')) ? join(dir, 'gen-fw.yaml') : undefined, confD: join(dir, 'conf.d') }, quiet);
+      const { explainer } = await loadExplainer(
+        { config: existsSync(join(dir, 'gen-fw.yaml')) ? join(dir, 'gen-fw.yaml') : undefined, confD: join(dir, 'conf.d') },
+        quiet,
+      );
       let rules = 0;
       for (const family of [4, 6] as const) {
         const t = explainer.table(family);
@@ -276,7 +391,17 @@ describe('gen-fw explain: every argument the model writes is read', () => {
               for (const direction of ['in', 'out', 'forward', 'docker', 'docker-out'] as const) {
                 for (const proto of ['tcp', 'udp', family === 4 ? 'icmp' : 'ipv6-icmp'] as const) {
                   const ports = proto === 'tcp' || proto === 'udp' ? { sport: 53, dport: 53 } : {};
-                  const packet = { direction, family, proto, ...ports, source: family === 4 ? '10.0.0.5' : '2001:db8::5', destination: family === 4 ? '10.0.0.6' : '2001:db8::6', interface: 'docker0', user: { uid: 0, gid: 0 }, state: 'new' as const };
+                  const packet = {
+                    direction,
+                    family,
+                    proto,
+                    ...ports,
+                    source: family === 4 ? '10.0.0.5' : '2001:db8::5',
+                    destination: family === 4 ? '10.0.0.6' : '2001:db8::6',
+                    interface: 'docker0',
+                    user: { uid: 0, gid: 0 },
+                    state: 'new' as const,
+                  };
                   for (const untracked of [false, true]) expect(() => matchRule(r.args, packet, t.sets, { untracked })).not.toThrow();
                 }
               }

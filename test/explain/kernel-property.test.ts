@@ -75,7 +75,8 @@ function project(r: () => number) {
       if (direction === 'in' && action === 'accept' && notrackable && chance(0.35)) {
         fields.push('notrack: true');
         notrack.push({ proto, port, source: addr && INSIDE[addr === '"@office"' && v6 ? '@office6' : addr.replace(/"/g, '')] });
-      } else if (direction === 'in' && action === 'accept' && chance(0.3)) fields.push(`rate_limit: { hits: ${1 + Math.floor(r() * 3)}, seconds: 60 }`);
+      } else if (direction === 'in' && action === 'accept' && chance(0.3))
+        fields.push(`rate_limit: { hits: ${1 + Math.floor(r() * 3)}, seconds: 60 }`);
       rules.push(`  - { ${fields.join(', ')} }`);
     }
     services[`s${s}.yaml`] = `rules:\n${rules.join('\n')}\n`;
@@ -87,7 +88,8 @@ function project(r: () => number) {
     const proto = toNotrack?.proto ?? pick(['tcp', 'tcp', 'udp', 'icmp', 'ipv6-icmp']);
     const v6 = toNotrack?.source ? toNotrack.source.includes(':') : proto === 'ipv6-icmp' || (proto !== 'icmp' && chance(0.4));
     const fields = [`direction: ${direction}`, `proto: ${proto}`];
-    if (proto === 'tcp' || proto === 'udp') fields.push(`dport: ${toNotrack?.port ?? (chance(0.15) ? 9050 : chance(0.2) ? 22 : pick(PORTS))}`);
+    if (proto === 'tcp' || proto === 'udp')
+      fields.push(`dport: ${toNotrack?.port ?? (chance(0.15) ? 9050 : chance(0.2) ? 22 : pick(PORTS))}`);
     const addr = `"${toNotrack?.source ?? pick(v6 ? SOURCES6 : SOURCES4)}"`;
     fields.push(`${direction === 'in' ? 'source' : 'destination'}: ${addr}`);
     if (direction === 'out') {
@@ -100,42 +102,50 @@ function project(r: () => number) {
 }
 
 describe(`explain agrees with the kernel (seed ${seed}; EXPLAIN_SEED=${seed} to repeat)`, () => {
-  it(`${PROJECTS} random projects, ${PACKETS} random packets each, over both families, tcp, udp and icmp, with notrack rules`, { timeout: 240_000 }, async () => {
-    console.log(`explain/kernel property: seed ${seed}`);
-    const r = rng(seed);
-    let sent = 0;
-    let untracked = 0;
-    for (let i = 0; i < PROJECTS; i++) {
-      const gen = project(r);
-      const p = makeProject({
-        host: gen.host,
-        services: gen.services,
-        files: {
-          'lists/blocklist.txt': '203.0.113.66\n2001:db8:66::/48\n',
-          'lists/office.txt': '198.51.100.0/25\n2001:db8:100::/48\n',
-          'x.yaml': gen.expectations,
-        },
-      });
-      try {
-        const v = await runCli(['verify', '--kernel', '--format', 'json', 'x.yaml'], p.dir);
-        const context = `project ${i} (seed ${seed}):\n${gen.host}\n${Object.entries(gen.services).map(([f, t]) => `${f}:\n${t}`).join('')}${gen.expectations}\n${v.stdout}\n${v.stderr}`;
-        expect(v.exitCode, context).toBeLessThan(2);
-        const out = JSON.parse(v.stdout) as { expectations: { verdict: string; untracked?: boolean; kernel: { verdict: string; agrees: boolean } }[] };
-        for (const x of out.expectations) {
-          if (x.untracked) untracked++;
-          expect(x.kernel.verdict, context).toBe(x.verdict);
-          expect(x.kernel.agrees, context).toBe(true);
-          sent++;
+  it(
+    `${PROJECTS} random projects, ${PACKETS} random packets each, over both families, tcp, udp and icmp, with notrack rules`,
+    { timeout: 240_000 },
+    async () => {
+      console.log(`explain/kernel property: seed ${seed}`);
+      const r = rng(seed);
+      let sent = 0;
+      let untracked = 0;
+      for (let i = 0; i < PROJECTS; i++) {
+        const gen = project(r);
+        const p = makeProject({
+          host: gen.host,
+          services: gen.services,
+          files: {
+            'lists/blocklist.txt': '203.0.113.66\n2001:db8:66::/48\n',
+            'lists/office.txt': '198.51.100.0/25\n2001:db8:100::/48\n',
+            'x.yaml': gen.expectations,
+          },
+        });
+        try {
+          const v = await runCli(['verify', '--kernel', '--format', 'json', 'x.yaml'], p.dir);
+          const context = `project ${i} (seed ${seed}):\n${gen.host}\n${Object.entries(gen.services)
+            .map(([f, t]) => `${f}:\n${t}`)
+            .join('')}${gen.expectations}\n${v.stdout}\n${v.stderr}`;
+          expect(v.exitCode, context).toBeLessThan(2);
+          const out = JSON.parse(v.stdout) as {
+            expectations: { verdict: string; untracked?: boolean; kernel: { verdict: string; agrees: boolean } }[];
+          };
+          for (const x of out.expectations) {
+            if (x.untracked) untracked++;
+            expect(x.kernel.verdict, context).toBe(x.verdict);
+            expect(x.kernel.agrees, context).toBe(true);
+            sent++;
+          }
+        } finally {
+          p.cleanup();
         }
-      } finally {
-        p.cleanup();
       }
-    }
-    expect(sent).toBe(PROJECTS * PACKETS);
-    console.log(`explain/kernel property: ${untracked} of ${sent} packets went untracked (notrack)`);
-    // A run whose packets never met a notrack rule proves nothing about the raw table.
-    expect(untracked).toBeGreaterThan(0);
-    const left = await execa('ip', ['netns', 'list']);
-    expect(left.stdout).not.toMatch(/gfw-explain-/);
-  });
+      expect(sent).toBe(PROJECTS * PACKETS);
+      console.log(`explain/kernel property: ${untracked} of ${sent} packets went untracked (notrack)`);
+      // A run whose packets never met a notrack rule proves nothing about the raw table.
+      expect(untracked).toBeGreaterThan(0);
+      const left = await execa('ip', ['netns', 'list']);
+      expect(left.stdout).not.toMatch(/gfw-explain-/);
+    },
+  );
 });

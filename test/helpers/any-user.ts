@@ -28,7 +28,9 @@ export function publicTempDir(prefix: string): string {
     const mode = statSync(p).mode;
     if ((mode & 0o001) === 0) {
       rmSync(dir, { recursive: true, force: true });
-      throw new Error(`${p} (mode ${(mode & 0o7777).toString(8)}) cannot be entered by other users; point TMPDIR at a directory they can reach`);
+      throw new Error(
+        `${p} (mode ${(mode & 0o7777).toString(8)}) cannot be entered by other users; point TMPDIR at a directory they can reach`,
+      );
     }
     if (p === dirname(p)) return dir;
   }
@@ -70,7 +72,10 @@ export function cliForAnyUser(): () => Promise<string> {
       const cli = copyPackage(dir);
       const [setpriv, ...args] = asUser(NOBODY);
       const r = await execa(setpriv!, [...args, process.execPath, cli, '--version'], { reject: false });
-      if (r.exitCode !== 0) throw new Error(`the copy of the CLI in ${dir} does not run as uid ${NOBODY} (${process.execPath} must be reachable too):\n${r.stderr}`);
+      if (r.exitCode !== 0)
+        throw new Error(
+          `the copy of the CLI in ${dir} does not run as uid ${NOBODY} (${process.execPath} must be reachable too):\n${r.stderr}`,
+        );
       return cli;
     })());
 }

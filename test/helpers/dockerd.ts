@@ -1,5 +1,17 @@
 import { execa, execaSync, type ResultPromise } from 'execa';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync, symlinkSync, copyFileSync, writeFileSync, chmodSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmdirSync,
+  rmSync,
+  symlinkSync,
+  copyFileSync,
+  writeFileSync,
+  chmodSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bench } from './netns.js';
@@ -87,9 +99,22 @@ export class DockerHost {
     if (this.daemon) throw new Error('dockerd is already running');
     const d = this.dir;
     const args = [
-      '--data-root', join(d, 'data'), '--exec-root', join(d, 'exec'), '--pidfile', join(d, 'dockerd.pid'),
-      '-H', `unix://${this.sock}`, '--storage-driver', 'overlay2', '--exec-opt', 'native.cgroupdriver=cgroupfs',
-      '--cgroup-parent', `/${this.ns}`, '--shutdown-timeout', '2',
+      '--data-root',
+      join(d, 'data'),
+      '--exec-root',
+      join(d, 'exec'),
+      '--pidfile',
+      join(d, 'dockerd.pid'),
+      '-H',
+      `unix://${this.sock}`,
+      '--storage-driver',
+      'overlay2',
+      '--exec-opt',
+      'native.cgroupdriver=cgroupfs',
+      '--cgroup-parent',
+      `/${this.ns}`,
+      '--shutdown-timeout',
+      '2',
     ];
     rmSync(join(d, 'dockerd.pid'), { force: true });
     const log = join(d, 'dockerd.log');
@@ -151,7 +176,11 @@ export class DockerHost {
 
   /** The docker client, talking to this daemon only. */
   docker(args: string[], opts: { reject?: boolean; input?: string | Buffer; timeout?: number } = {}) {
-    return execa(DOCKER, ['-H', `unix://${this.sock}`, ...args], { reject: opts.reject ?? true, input: opts.input, timeout: opts.timeout ?? 60_000 });
+    return execa(DOCKER, ['-H', `unix://${this.sock}`, ...args], {
+      reject: opts.reject ?? true,
+      input: opts.input,
+      timeout: opts.timeout ?? 60_000,
+    });
   }
 
   /** Import the busybox image (see buildImage) as local/bb. */
@@ -223,7 +252,10 @@ export class DockerHost {
       writeFileSync(join(stubs, 'logger'), '#!/bin/sh\nexit 0\n');
       chmodSync(join(stubs, 'logger'), 0o755);
     }
-    return this.gfw(['sh', script, '--no-textfile'], { reject: false, env: { PATH: `${stubs}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` } });
+    return this.gfw(['sh', script, '--no-textfile'], {
+      reject: false,
+      env: { PATH: `${stubs}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` },
+    });
   }
 
   /** Remove containers, stop dockerd, kill what it left, delete the namespaces, rmdir its cgroups, drop its files. */

@@ -17,7 +17,10 @@ if (mode === 'serve') {
     const [proto, portText] = spec.split(':');
     const port = Number(portText);
     if (proto === 'tcp') {
-      const server = net.createServer((s) => { s.on('error', () => {}); s.end('ok\n'); });
+      const server = net.createServer((s) => {
+        s.on('error', () => {});
+        s.end('ok\n');
+      });
       listening.push(new Promise((resolve) => server.listen({ port, host: '::', ipv6Only: false }, resolve)));
     } else {
       // One socket per local address, so that a reply leaves from the address the request
@@ -63,7 +66,13 @@ function deadline(ms, onTimeout) {
 function checkTcp({ host, port, source, timeout = TIMEOUT }) {
   return new Promise((resolve) => {
     let settled = false;
-    const done = (v) => { if (settled) return; settled = true; clearTimeout(timer); sock.destroy(); resolve(v); };
+    const done = (v) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(v);
+    };
     const sock = net.connect({ host, port, localAddress: source });
     const timer = deadline(timeout, () => done('filtered'));
     sock.on('connect', () => done('open'));
@@ -75,14 +84,24 @@ function checkUdp({ host, port, source, sourcePort = 0, timeout = TIMEOUT }) {
   return new Promise((resolve) => {
     const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
     let settled = false;
-    const done = (v) => { if (settled) return; settled = true; clearTimeout(timer); try { sock.close(); } catch {} resolve(v); };
+    const done = (v) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      try {
+        sock.close();
+      } catch {}
+      resolve(v);
+    };
     const timer = deadline(timeout, () => done('filtered'));
     sock.on('message', () => done('open'));
     sock.on('error', (err) => done(verdictOf(err)));
     sock.bind({ address: source, port: sourcePort }, () => {
       sock.connect(port, host, (err) => {
         if (err) return done(verdictOf(err));
-        sock.send('ping', (e) => { if (e) done(verdictOf(e)); });
+        sock.send('ping', (e) => {
+          if (e) done(verdictOf(e));
+        });
       });
     });
   });

@@ -62,7 +62,9 @@ export function setMembers(save: string): Map<string, string[]> {
 /** gen-fw's part with each set a rule names replaced by its members: what the kernel matches. */
 export function effectivePart(dump: string, ipsetSave: string, opts: { dockerUser: boolean }): string[] {
   const sets = setMembers(ipsetSave);
-  return genfwPart(dump, opts).map((l) => l.replace(/--match-set (\S+)/g, (_, name: string) => `--match-set {${(sets.get(name) ?? ['MISSING']).join(',')}}`));
+  return genfwPart(dump, opts).map((l) =>
+    l.replace(/--match-set (\S+)/g, (_, name: string) => `--match-set {${(sets.get(name) ?? ['MISSING']).join(',')}}`),
+  );
 }
 
 /** The inode of a namespace's network namespace: how iptables-init names its lock and try directory. */

@@ -63,9 +63,19 @@ async function bootContainer(root: string, ns: string): Promise<Container> {
   const nspawn: ResultPromise = execa(
     'systemd-nspawn',
     [
-      '-D', root, '-b', '-M', name, '--register=no', '--keep-unit',
-      `--network-namespace-path=/run/netns/${ns}`, '--capability=CAP_NET_ADMIN', '--console=read-only',
-      'systemd.mask=dbus.service', 'systemd.mask=dbus.socket', 'systemd.mask=systemd-logind.service',
+      '-D',
+      root,
+      '-b',
+      '-M',
+      name,
+      '--register=no',
+      '--keep-unit',
+      `--network-namespace-path=/run/netns/${ns}`,
+      '--capability=CAP_NET_ADMIN',
+      '--console=read-only',
+      'systemd.mask=dbus.service',
+      'systemd.mask=dbus.socket',
+      'systemd.mask=systemd-logind.service',
     ],
     { reject: false, buffer: false, stdin: 'ignore' },
   );
@@ -79,7 +89,7 @@ async function bootContainer(root: string, ns: string): Promise<Container> {
     await nspawn;
   };
   try {
-    const leader = await until('the container\'s systemd', bootDeadline, async () => {
+    const leader = await until("the container's systemd", bootDeadline, async () => {
       if (exited) throw new Error(`systemd-nspawn ended before its systemd started:\n${out}`);
       const r = await execa('pgrep', ['-P', String(nspawn.pid), '-x', 'systemd'], { reject: false });
       return r.exitCode === 0 ? Number(r.stdout.split('\n')[0]) : undefined;
@@ -153,7 +163,13 @@ describe('the baked image booted by real systemd (systemd-nspawn -b), eight time
     const out: string[] = [];
     for (const cmd of ['iptables-save', 'ip6tables-save']) out.push(...rulesOf((await c.run(cmd)).stdout as string));
     const sets = (await c.run('ipset', 'save')).stdout as string;
-    out.push(...sets.split('\n').filter((l) => / gfw-/.test(l)).map((l) => l.replace(/ initval 0x[0-9a-f]+/, '')).sort());
+    out.push(
+      ...sets
+        .split('\n')
+        .filter((l) => / gfw-/.test(l))
+        .map((l) => l.replace(/ initval 0x[0-9a-f]+/, ''))
+        .sort(),
+    );
     return out;
   };
 
@@ -220,74 +236,102 @@ describe('the baked image booted by real systemd (systemd-nspawn -b), eight time
     // The unit's journal: iptables-init applied, and nothing failed or fell back.
     const journal = (await c.run('journalctl', '-b', '-u', 'netfilter-persistent.service', '--no-pager', '-o', 'cat')).stdout as string;
     expect(journal).toMatch(/iptables-init: applied \d+ rules/);
-    expect(journal).not.toMatch(/iptables-init failed|falling back|system failure|failed unexpectedly|ended the capture early|No such file|Directory nonexistent/);
+    expect(journal).not.toMatch(
+      /iptables-init failed|falling back|system failure|failed unexpectedly|ended the capture early|No such file|Directory nonexistent/,
+    );
     return fw;
   };
 
   // Before /run/gen-fw, 2 boots in 10 here went degraded (the race with /tmp's cleaning):
   // eight boots in all catch that with a probability of 1 - 0.8^8 = 83%, for about 30 s.
   const plainBoots = 6;
-  it(`boots 1 to ${plainBoots}: running, the firewall loaded before networking and in sync, ports as configured`, async () => {
-    for (let i = 1; i <= plainBoots; i++) {
-      await withBoot(async (c, b) => {
-        try {
-          await bootIsGood(c, b);
-        } catch (e) {
-          throw new Error(`boot ${i} of ${plainBoots}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-        }
-      });
-    }
-  }, minutes(10));
-
-  it(`boot ${plainBoots + 1}: netfilter-persistent reload, systemctl restart and a reinstall of the packages change nothing`, async () => {
-    await withBoot(async (c, b) => {
-      const booted = await bootIsGood(c, b);
-      const same = async (what: string) => expect(await firewallOf(c), what).toEqual(booted);
-
-      const reload = await c.run('netfilter-persistent', 'reload');
-      expect(reload.exitCode, reload.all as string).toBe(0);
-      await same('after netfilter-persistent reload');
-      // Debian's unit has no ExecReload: the documentation must not send anyone there.
-      const sysReload = await c.run('systemctl', 'reload', 'netfilter-persistent');
-      expect(sysReload.exitCode).not.toBe(0);
-      expect(sysReload.all).toMatch(/not applicable/);
-
-      const restart = await c.run('systemctl', 'restart', 'netfilter-persistent');
-      expect(restart.exitCode, restart.all as string).toBe(0);
-      await same('after systemctl restart');
-
-      // Offline (the container's namespace has no way out): from the .debs apt kept when
-      // install.sh installed them, which a debootstrapped root keeps in its archive cache.
-      const archives = readdirSync(join(root(), 'var/cache/apt/archives'));
-      for (const p of ['iptables-persistent', 'netfilter-persistent', 'ipset-persistent']) {
-        expect(archives.some((f) => f.startsWith(`${p}_`)), `${p}'s .deb in the image's apt cache`).toBe(true);
+  it(
+    `boots 1 to ${plainBoots}: running, the firewall loaded before networking and in sync, ports as configured`,
+    async () => {
+      for (let i = 1; i <= plainBoots; i++) {
+        await withBoot(async (c, b) => {
+          try {
+            await bootIsGood(c, b);
+          } catch (e) {
+            throw new Error(`boot ${i} of ${plainBoots}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+          }
+        });
       }
-      const reinstall = await c.run('env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '--reinstall', '--no-download', '-y', '-q',
-        'iptables-persistent', 'netfilter-persistent', 'ipset-persistent');
-      expect(reinstall.exitCode, reinstall.all as string).toBe(0);
-      expect(reinstall.stdout).toMatch(/3 reinstalled/);
-      await same('after the reinstall');
-      // The stock plugins stay diverted; a start after the reinstall still runs ours.
-      const diversions = (await c.run('dpkg-divert', '--list')).stdout as string;
-      expect(diversions).toMatch(/15-ip4tables to .*disabled-by-gen-fw by gen-fw/);
-      expect(diversions).toMatch(/25-ip6tables to .*disabled-by-gen-fw by gen-fw/);
-      const again = await c.run('systemctl', 'restart', 'netfilter-persistent');
-      expect(again.exitCode, again.all as string).toBe(0);
-      await same('after a restart following the reinstall');
+    },
+    minutes(10),
+  );
 
-      expect(((await c.run('systemctl', 'is-system-running')).stdout as string).trim()).toBe('running');
-      expect((await c.run('/opt/sbin/iptables-check')).exitCode).toBe(0);
-      const journal = (await c.run('journalctl', '-b', '-u', 'netfilter-persistent.service', '--no-pager', '-o', 'cat')).stdout as string;
-      expect(journal.match(/iptables-init: applied \d+ rules/g)?.length ?? 0).toBeGreaterThanOrEqual(3);
-      expect(journal).not.toMatch(/iptables-init failed|falling back|system failure|failed unexpectedly/);
-    });
-  }, minutes(6));
+  it(
+    `boot ${plainBoots + 1}: netfilter-persistent reload, systemctl restart and a reinstall of the packages change nothing`,
+    async () => {
+      await withBoot(async (c, b) => {
+        const booted = await bootIsGood(c, b);
+        const same = async (what: string) => expect(await firewallOf(c), what).toEqual(booted);
 
-  it(`boot ${plainBoots + 2}: after the reinstall, as good as the first`, async () => {
-    await withBoot(async (c, b) => {
-      await bootIsGood(c, b);
-    });
-  }, minutes(6));
+        const reload = await c.run('netfilter-persistent', 'reload');
+        expect(reload.exitCode, reload.all as string).toBe(0);
+        await same('after netfilter-persistent reload');
+        // Debian's unit has no ExecReload: the documentation must not send anyone there.
+        const sysReload = await c.run('systemctl', 'reload', 'netfilter-persistent');
+        expect(sysReload.exitCode).not.toBe(0);
+        expect(sysReload.all).toMatch(/not applicable/);
+
+        const restart = await c.run('systemctl', 'restart', 'netfilter-persistent');
+        expect(restart.exitCode, restart.all as string).toBe(0);
+        await same('after systemctl restart');
+
+        // Offline (the container's namespace has no way out): from the .debs apt kept when
+        // install.sh installed them, which a debootstrapped root keeps in its archive cache.
+        const archives = readdirSync(join(root(), 'var/cache/apt/archives'));
+        for (const p of ['iptables-persistent', 'netfilter-persistent', 'ipset-persistent']) {
+          expect(
+            archives.some((f) => f.startsWith(`${p}_`)),
+            `${p}'s .deb in the image's apt cache`,
+          ).toBe(true);
+        }
+        const reinstall = await c.run(
+          'env',
+          'DEBIAN_FRONTEND=noninteractive',
+          'apt-get',
+          'install',
+          '--reinstall',
+          '--no-download',
+          '-y',
+          '-q',
+          'iptables-persistent',
+          'netfilter-persistent',
+          'ipset-persistent',
+        );
+        expect(reinstall.exitCode, reinstall.all as string).toBe(0);
+        expect(reinstall.stdout).toMatch(/3 reinstalled/);
+        await same('after the reinstall');
+        // The stock plugins stay diverted; a start after the reinstall still runs ours.
+        const diversions = (await c.run('dpkg-divert', '--list')).stdout as string;
+        expect(diversions).toMatch(/15-ip4tables to .*disabled-by-gen-fw by gen-fw/);
+        expect(diversions).toMatch(/25-ip6tables to .*disabled-by-gen-fw by gen-fw/);
+        const again = await c.run('systemctl', 'restart', 'netfilter-persistent');
+        expect(again.exitCode, again.all as string).toBe(0);
+        await same('after a restart following the reinstall');
+
+        expect(((await c.run('systemctl', 'is-system-running')).stdout as string).trim()).toBe('running');
+        expect((await c.run('/opt/sbin/iptables-check')).exitCode).toBe(0);
+        const journal = (await c.run('journalctl', '-b', '-u', 'netfilter-persistent.service', '--no-pager', '-o', 'cat')).stdout as string;
+        expect(journal.match(/iptables-init: applied \d+ rules/g)?.length ?? 0).toBeGreaterThanOrEqual(3);
+        expect(journal).not.toMatch(/iptables-init failed|falling back|system failure|failed unexpectedly/);
+      });
+    },
+    minutes(6),
+  );
+
+  it(
+    `boot ${plainBoots + 2}: after the reinstall, as good as the first`,
+    async () => {
+      await withBoot(async (c, b) => {
+        await bootIsGood(c, b);
+      });
+    },
+    minutes(6),
+  );
 
   it('leaves no container state on this machine', () => {
     // nspawn keeps a per-machine directory while a container runs.

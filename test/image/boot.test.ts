@@ -36,7 +36,10 @@ describe('the bundle baked into a Debian image', () => {
   const install = (args: string[] = []) =>
     execa('sh', [join(project.out, 'install.sh'), '--root', root(), ...args], { reject: false, all: true, input: '' });
   const inImage = (ns: string, cmd: string, args: string[] = [], env: string[] = []) =>
-    execa('ip', ['netns', 'exec', ns, 'chroot', root(), ...(env.length ? ['env', ...env] : []), cmd, ...args], { reject: false, all: true });
+    execa('ip', ['netns', 'exec', ns, 'chroot', root(), ...(env.length ? ['env', ...env] : []), cmd, ...args], {
+      reject: false,
+      all: true,
+    });
   const boot = (ns: string, action = 'start') => inImage(ns, '/usr/sbin/netfilter-persistent', [action]);
   const preUp = (ns: string, iface: string) => inImage(ns, '/etc/network/if-pre-up.d/iptables-pre-up', [], [`IFACE=${iface}`]);
   const dumps = async (ns: string) => {
@@ -58,13 +61,27 @@ describe('the bundle baked into a Debian image', () => {
     const walk = (rel: string) => {
       const p = join(root(), rel);
       if (!existsSync(p)) return;
-      if (statSync(p).isDirectory()) return readdirSync(p).sort().forEach((n) => walk(join(rel, n)));
+      if (statSync(p).isDirectory())
+        return readdirSync(p)
+          .sort()
+          .forEach((n) => walk(join(rel, n)));
       let text = readFileSync(p, 'utf8');
       // ipset save: the kernel picks initval anew, and members come in hash order.
-      if (rel.endsWith('ipsets')) text = text.replace(/ initval 0x[0-9a-f]+/g, '').split('\n').sort().join('\n');
+      if (rel.endsWith('ipsets'))
+        text = text
+          .replace(/ initval 0x[0-9a-f]+/g, '')
+          .split('\n')
+          .sort()
+          .join('\n');
       h[rel] = `${(statSync(p).mode & 0o7777).toString(8)} ${createHash('sha256').update(text).digest('hex')}`;
     };
-    ['etc/iptables', 'opt/sbin', 'usr/share/netfilter-persistent/plugins.d', 'etc/default/netfilter-persistent', 'etc/network/if-pre-up.d'].forEach(walk);
+    [
+      'etc/iptables',
+      'opt/sbin',
+      'usr/share/netfilter-persistent/plugins.d',
+      'etc/default/netfilter-persistent',
+      'etc/network/if-pre-up.d',
+    ].forEach(walk);
     return h;
   };
 
@@ -88,44 +105,62 @@ describe('the bundle baked into a Debian image', () => {
     project?.cleanup();
   }, minutes(2));
 
-  it('install.sh stops with exit 3 and says so when apt-get fails', async () => {
-    const lists = join(root(), 'etc/apt/sources.list');
-    const saved = readFileSync(lists, 'utf8');
-    writeFileSync(lists, 'deb http://127.0.0.1:9/debian bookworm main\n');
-    try {
+  it(
+    'install.sh stops with exit 3 and says so when apt-get fails',
+    async () => {
+      const lists = join(root(), 'etc/apt/sources.list');
+      const saved = readFileSync(lists, 'utf8');
+      writeFileSync(lists, 'deb http://127.0.0.1:9/debian bookworm main\n');
+      try {
+        const r = await install();
+        expect(r.exitCode, r.all).toBe(3);
+        expect(r.stderr).toMatch(/install\.sh: apt-get (update|install.*) failed in /);
+        expect(existsSync(join(root(), 'usr/sbin/policy-rc.d')), 'the temporary policy-rc.d is removed').toBe(false);
+      } finally {
+        writeFileSync(lists, saved);
+      }
+    },
+    minutes(3),
+  );
+
+  it(
+    'installs iptables-persistent with the debconf answers, no prompt, and writes rules.v4 and rules.v6',
+    async () => {
       const r = await install();
-      expect(r.exitCode, r.all).toBe(3);
-      expect(r.stderr).toMatch(/install\.sh: apt-get (update|install.*) failed in /);
-      expect(existsSync(join(root(), 'usr/sbin/policy-rc.d')), 'the temporary policy-rc.d is removed').toBe(false);
-    } finally {
-      writeFileSync(lists, saved);
-    }
-  }, minutes(3));
+      expect(r.exitCode, r.all).toBe(0);
+      const installed = await execa('chroot', [
+        root(),
+        'dpkg-query',
+        '-W',
+        '-f=${Package} ${Status}\n',
+        'iptables-persistent',
+        'ipset-persistent',
+      ]);
+      expect(installed.stdout.split('\n').sort()).toEqual([
+        'ipset-persistent install ok installed',
+        'iptables-persistent install ok installed',
+      ]);
+      const answers = (await execa('chroot', [root(), 'debconf-show', 'iptables-persistent'])).stdout;
+      expect(answers).toMatch(/autosave_v4: false/);
+      expect(answers).toMatch(/autosave_v6: false/);
+      expect(answers).toMatch(/autosave_done: true/);
+      // No service started in the chroot (it shares this machine's network namespace).
+      expect(r.all).toMatch(/policy-rc\.d denied execution of start/);
+      expect(existsSync(join(root(), 'usr/sbin/policy-rc.d'))).toBe(false);
+      // Enabled for boot (an absolute link, valid inside the image).
+      const enabled = join(root(), 'etc/systemd/system/multi-user.target.wants/netfilter-persistent.service');
+      expect(readlinkSync(enabled)).toBe('/lib/systemd/system/netfilter-persistent.service');
 
-  it('installs iptables-persistent with the debconf answers, no prompt, and writes rules.v4 and rules.v6', async () => {
-    const r = await install();
-    expect(r.exitCode, r.all).toBe(0);
-    const installed = await execa('chroot', [root(), 'dpkg-query', '-W', '-f=${Package} ${Status}\n', 'iptables-persistent', 'ipset-persistent']);
-    expect(installed.stdout.split('\n').sort()).toEqual(['ipset-persistent install ok installed', 'iptables-persistent install ok installed']);
-    const answers = (await execa('chroot', [root(), 'debconf-show', 'iptables-persistent'])).stdout;
-    expect(answers).toMatch(/autosave_v4: false/);
-    expect(answers).toMatch(/autosave_v6: false/);
-    expect(answers).toMatch(/autosave_done: true/);
-    // No service started in the chroot (it shares this machine's network namespace).
-    expect(r.all).toMatch(/policy-rc\.d denied execution of start/);
-    expect(existsSync(join(root(), 'usr/sbin/policy-rc.d'))).toBe(false);
-    // Enabled for boot (an absolute link, valid inside the image).
-    const enabled = join(root(), 'etc/systemd/system/multi-user.target.wants/netfilter-persistent.service');
-    expect(readlinkSync(enabled)).toBe('/lib/systemd/system/netfilter-persistent.service');
-
-    const v4 = readFileSync(join(root(), 'etc/iptables/rules.v4'), 'utf8');
-    const v6 = readFileSync(join(root(), 'etc/iptables/rules.v6'), 'utf8');
-    expect(v4).toContain(':INPUT DROP [0:0]');
-    expect(v4).toContain('-A INPUT -j GFW-INPUT');
-    expect(v4).toContain('--dport 8080');
-    expect(v6).toContain(':INPUT DROP [0:0]');
-    expect(readFileSync(join(root(), 'etc/iptables/ipsets'), 'utf8')).toContain('add gfw-blocklist-v4 203.0.113.7');
-  }, minutes(4));
+      const v4 = readFileSync(join(root(), 'etc/iptables/rules.v4'), 'utf8');
+      const v6 = readFileSync(join(root(), 'etc/iptables/rules.v6'), 'utf8');
+      expect(v4).toContain(':INPUT DROP [0:0]');
+      expect(v4).toContain('-A INPUT -j GFW-INPUT');
+      expect(v4).toContain('--dport 8080');
+      expect(v6).toContain(':INPUT DROP [0:0]');
+      expect(readFileSync(join(root(), 'etc/iptables/ipsets'), 'utf8')).toContain('add gfw-blocklist-v4 203.0.113.7');
+    },
+    minutes(4),
+  );
 
   it('puts its netfilter-persistent plugin in place of the stock IPv4 and IPv6 ones', async () => {
     const diversions = (await execa('chroot', [root(), 'dpkg-divert', '--list'])).stdout;
@@ -137,29 +172,37 @@ describe('the bundle baked into a Debian image', () => {
     expect(readFileSync(join(root(), 'etc/default/netfilter-persistent'), 'utf8')).toMatch(/^IPSET_SKIP_SAVE=yes$/m);
   });
 
-  it('changes nothing when install.sh runs again', async () => {
-    const before = installedState();
-    const r = await install();
-    expect(r.exitCode, r.all).toBe(0);
-    expect(r.stderr).not.toMatch(/installing/);
-    expect(installedState()).toEqual(before);
-  }, minutes(2));
+  it(
+    'changes nothing when install.sh runs again',
+    async () => {
+      const before = installedState();
+      const r = await install();
+      expect(r.exitCode, r.all).toBe(0);
+      expect(r.stderr).not.toMatch(/installing/);
+      expect(installedState()).toEqual(before);
+    },
+    minutes(2),
+  );
 
-  it('boots: SSH and the web service are reachable, another port is filtered', async () => {
-    const b = bench!;
-    const r = await boot(b.host);
-    expect(r.exitCode, r.all).toBe(0);
-    expect(r.all).toMatch(/executing .*\/15-gen-fw start/);
-    await b.serve(b.host, ['tcp:22', 'tcp:8080', 'tcp:8081']);
-    const v = await b.check(b.peer, [
-      { proto: 'tcp', host: b.hostV4, port: 22 },
-      { proto: 'tcp', host: b.hostV4, port: 8080 },
-      { proto: 'tcp', host: b.hostV4, port: 8081 },
-      { proto: 'tcp', host: b.hostV6, port: 22 },
-      { proto: 'tcp', host: b.hostV6, port: 8081 },
-    ]);
-    expect(v).toEqual(['open', 'open', 'filtered', 'open', 'filtered']);
-  }, minutes(1));
+  it(
+    'boots: SSH and the web service are reachable, another port is filtered',
+    async () => {
+      const b = bench!;
+      const r = await boot(b.host);
+      expect(r.exitCode, r.all).toBe(0);
+      expect(r.all).toMatch(/executing .*\/15-gen-fw start/);
+      await b.serve(b.host, ['tcp:22', 'tcp:8080', 'tcp:8081']);
+      const v = await b.check(b.peer, [
+        { proto: 'tcp', host: b.hostV4, port: 22 },
+        { proto: 'tcp', host: b.hostV4, port: 8080 },
+        { proto: 'tcp', host: b.hostV4, port: 8081 },
+        { proto: 'tcp', host: b.hostV6, port: 22 },
+        { proto: 'tcp', host: b.hostV6, port: 8081 },
+      ]);
+      expect(v).toEqual(['open', 'open', 'filtered', 'open', 'filtered']);
+    },
+    minutes(1),
+  );
 
   it('iptables-check inside the image reports in sync after boot', async () => {
     const r = await inImage(bench!.host, '/opt/sbin/iptables-check');
@@ -171,11 +214,17 @@ describe('the bundle baked into a Debian image', () => {
   it('netfilter-persistent reload and restart keep Docker- and Kubernetes-like chains and duplicate nothing', async () => {
     const b = bench!;
     const dockerLike = [
-      'iptables -N DOCKER', 'iptables -N DOCKER-USER', 'iptables -A DOCKER-USER -j RETURN',
-      'iptables -A FORWARD -j DOCKER-USER', 'iptables -A FORWARD -o docker0 -j DOCKER',
-      'iptables -t nat -N DOCKER', 'iptables -t nat -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER',
-      'iptables -N KUBE-FIREWALL', 'iptables -I INPUT -j KUBE-FIREWALL',
-      'ip6tables -N DOCKER', 'ip6tables -A FORWARD -o docker0 -j DOCKER',
+      'iptables -N DOCKER',
+      'iptables -N DOCKER-USER',
+      'iptables -A DOCKER-USER -j RETURN',
+      'iptables -A FORWARD -j DOCKER-USER',
+      'iptables -A FORWARD -o docker0 -j DOCKER',
+      'iptables -t nat -N DOCKER',
+      'iptables -t nat -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER',
+      'iptables -N KUBE-FIREWALL',
+      'iptables -I INPUT -j KUBE-FIREWALL',
+      'ip6tables -N DOCKER',
+      'ip6tables -A FORWARD -o docker0 -j DOCKER',
     ];
     await b.sh(b.host, dockerLike.join(' && '));
     const before = await dumps(b.host);
@@ -247,7 +296,7 @@ describe('install.sh without --root, as a chroot build runs it (chroot ROOT sh i
   let project: Project;
   const root = () => image!.dir;
   const policy = () => join(root(), 'usr/sbin/policy-rc.d');
-  const permissive = '#!/bin/sh\n# the image maker\'s own: allows everything\nexit 0\n';
+  const permissive = "#!/bin/sh\n# the image maker's own: allows everything\nexit 0\n";
 
   beforeAll(async () => {
     project = makeProject({}); // the defaults: no sets, so no ipset-persistent
@@ -261,23 +310,34 @@ describe('install.sh without --root, as a chroot build runs it (chroot ROOT sh i
     project?.cleanup();
   }, minutes(2));
 
-  it('installs into / of the chroot, with no service started, and puts back its own policy-rc.d', async () => {
-    const r = await execa('chroot', [root(), 'sh', '/tmp/bundle/install.sh'], { reject: false, all: true, input: '' });
-    expect(r.exitCode, r.all).toBe(0);
-    expect(r.all).toMatch(/policy-rc\.d denied execution of start/);
-    expect(r.stderr).toMatch(/install\.sh: installed into \/ \(this machine\); saved in \/etc\/iptables: rules\.v4 rules\.v6$/m);
-    expect(readFileSync(policy(), 'utf8')).toBe(permissive);
-    expect(existsSync(`${policy()}.gen-fw-saved`)).toBe(false);
-    const pkgs = await execa('chroot', [root(), 'dpkg-query', '-W', '-f=${Package} ${Status}\n', 'iptables-persistent', 'ipset-persistent'], { reject: false });
-    expect(pkgs.stdout).toMatch(/^iptables-persistent install ok installed$/m);
-    expect(pkgs.stdout).not.toMatch(/^ipset-persistent install ok installed$/m);
-  }, minutes(4));
+  it(
+    'installs into / of the chroot, with no service started, and puts back its own policy-rc.d',
+    async () => {
+      const r = await execa('chroot', [root(), 'sh', '/tmp/bundle/install.sh'], { reject: false, all: true, input: '' });
+      expect(r.exitCode, r.all).toBe(0);
+      expect(r.all).toMatch(/policy-rc\.d denied execution of start/);
+      expect(r.stderr).toMatch(/install\.sh: installed into \/ \(this machine\); saved in \/etc\/iptables: rules\.v4 rules\.v6$/m);
+      expect(readFileSync(policy(), 'utf8')).toBe(permissive);
+      expect(existsSync(`${policy()}.gen-fw-saved`)).toBe(false);
+      const pkgs = await execa(
+        'chroot',
+        [root(), 'dpkg-query', '-W', '-f=${Package} ${Status}\n', 'iptables-persistent', 'ipset-persistent'],
+        { reject: false },
+      );
+      expect(pkgs.stdout).toMatch(/^iptables-persistent install ok installed$/m);
+      expect(pkgs.stdout).not.toMatch(/^ipset-persistent install ok installed$/m);
+    },
+    minutes(4),
+  );
 
   it('boots in a fresh network namespace', async () => {
     const ns = `gfwt-${process.pid}-chroot`;
     await execa('ip', ['netns', 'add', ns]);
     try {
-      const r = await execa('ip', ['netns', 'exec', ns, 'chroot', root(), '/usr/sbin/netfilter-persistent', 'start'], { reject: false, all: true });
+      const r = await execa('ip', ['netns', 'exec', ns, 'chroot', root(), '/usr/sbin/netfilter-persistent', 'start'], {
+        reject: false,
+        all: true,
+      });
       expect(r.exitCode, r.all).toBe(0);
       const v4 = rulesOf((await execa('ip', ['netns', 'exec', ns, 'iptables-save'])).stdout);
       expect(v4).toEqual(rulesOf(readFileSync(join(root(), 'etc/iptables/rules.v4'), 'utf8')));

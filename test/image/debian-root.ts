@@ -16,12 +16,22 @@ export function debianMirror(): string {
   if (process.env.GEN_FW_DEBIAN_MIRROR) return process.env.GEN_FW_DEBIAN_MIRROR;
   const files = ['/etc/apt/sources.list'];
   const d = '/etc/apt/sources.list.d';
-  if (existsSync(d)) files.push(...readdirSync(d).filter((f) => /\.(list|sources)$/.test(f)).sort().map((f) => join(d, f)));
+  if (existsSync(d))
+    files.push(
+      ...readdirSync(d)
+        .filter((f) => /\.(list|sources)$/.test(f))
+        .sort()
+        .map((f) => join(d, f)),
+    );
   for (const file of files.filter((f) => existsSync(f))) {
     const text = readFileSync(file, 'utf8');
     if (file.endsWith('.sources')) {
       for (const para of text.split(/\n\s*\n/)) {
-        const field = (name: string) => para.match(new RegExp(`^${name}:\\s*(.+)$`, 'mi'))?.[1]?.trim().split(/\s+/) ?? [];
+        const field = (name: string) =>
+          para
+            .match(new RegExp(`^${name}:\\s*(.+)$`, 'mi'))?.[1]
+            ?.trim()
+            .split(/\s+/) ?? [];
         if (field('Enabled')[0] === 'no' || !field('Types').includes('deb') || !field('Suites').includes(suite)) continue;
         const uri = field('URIs').find((u) => /^https?:\/\//.test(u) && !u.includes('security'));
         if (uri) return uri;
@@ -109,7 +119,9 @@ export async function cachedDebianTarball(log: (s: string) => void = () => {}): 
       log(`debootstrap --variant=minbase ${include} ${suite} from ${mirror} (cached in ${tarball})`);
       const r = await execa('debootstrap', ['--variant=minbase', include, suite, target, mirror], { reject: false, all: true });
       if (r.exitCode !== 0) {
-        throw new Error(`debootstrap ${suite} from ${mirror} failed (exit ${r.exitCode}); is the mirror reachable?\n${r.all?.split('\n').slice(-15).join('\n')}`);
+        throw new Error(
+          `debootstrap ${suite} from ${mirror} failed (exit ${r.exitCode}); is the mirror reachable?\n${r.all?.split('\n').slice(-15).join('\n')}`,
+        );
       }
       const tmp = `${tarball}.tmp-${process.pid}`;
       await execa('tar', ['--numeric-owner', '-C', target, '-cf', tmp, '.']);

@@ -1,6 +1,18 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { execa } from 'execa';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,12 +105,18 @@ describe('gen-fw init', () => {
     const lines = text.split('\n');
     const keysOf = (node: Record<string, unknown>, indent: string): void => {
       const props = (node.properties ?? (node.anyOf as Record<string, unknown>[] | undefined)?.find((b) => b.properties)?.properties) as
-        | Record<string, Record<string, unknown>>
-        | undefined;
+        Record<string, Record<string, unknown>> | undefined;
       for (const [k, child] of Object.entries(props ?? {})) {
         const i = lines.findIndex((l) => l.startsWith(`${indent}${k}:`) || l.startsWith(`${indent}# ${k}:`));
         expect(i, `${indent}${k}`).toBeGreaterThan(0);
-        expect(lines.slice(0, i).reverse().find((l) => !l.startsWith(`${indent}# ${k}:`))?.startsWith(`${indent}# `), `comment above ${k}`).toBe(true);
+        expect(
+          lines
+            .slice(0, i)
+            .reverse()
+            .find((l) => !l.startsWith(`${indent}# ${k}:`))
+            ?.startsWith(`${indent}# `),
+          `comment above ${k}`,
+        ).toBe(true);
         // A key with no default is written commented out with an example of its value: its own keys are in the example.
         if (!lines[i]!.startsWith(`${indent}# ${k}:`)) keysOf(child, indent + '  ');
       }
@@ -110,16 +128,24 @@ describe('gen-fw init', () => {
     const alone = join(base, 'alone');
     expect((await runCli(['init', alone], base)).exitCode).toBe(0);
     expect(schemaLineOf(join(alone, 'gen-fw.yaml'))).toBe(`# yaml-language-server: $schema=${join(repoRoot, 'schema', SCHEMA_FILES.host)}`);
-    expect(schemaLineOf(join(alone, 'conf.d/web.yaml'))).toBe(`# yaml-language-server: $schema=${join(repoRoot, 'schema', SCHEMA_FILES.service)}`);
-    expect(schemaLineOf(join(alone, 'expectations.yaml'))).toBe(`# yaml-language-server: $schema=${join(repoRoot, 'schema', SCHEMA_FILES.expectations)}`);
+    expect(schemaLineOf(join(alone, 'conf.d/web.yaml'))).toBe(
+      `# yaml-language-server: $schema=${join(repoRoot, 'schema', SCHEMA_FILES.service)}`,
+    );
+    expect(schemaLineOf(join(alone, 'expectations.yaml'))).toBe(
+      `# yaml-language-server: $schema=${join(repoRoot, 'schema', SCHEMA_FILES.expectations)}`,
+    );
     for (const f of Object.values(SCHEMA_FILES)) expect(existsSync(join(repoRoot, 'schema', f))).toBe(true);
 
     const dep = join(base, 'dep');
     mkdirSync(join(dep, 'node_modules/gen-fw'), { recursive: true });
     expect((await runCli(['init'], dep)).exitCode).toBe(0);
     expect(schemaLineOf(join(dep, 'gen-fw.yaml'))).toBe('# yaml-language-server: $schema=node_modules/gen-fw/schema/gen-fw.schema.json');
-    expect(schemaLineOf(join(dep, 'conf.d/web.yaml'))).toBe('# yaml-language-server: $schema=../node_modules/gen-fw/schema/service.schema.json');
-    expect(schemaLineOf(join(dep, 'expectations.yaml'))).toBe('# yaml-language-server: $schema=node_modules/gen-fw/schema/expectations.schema.json');
+    expect(schemaLineOf(join(dep, 'conf.d/web.yaml'))).toBe(
+      '# yaml-language-server: $schema=../node_modules/gen-fw/schema/service.schema.json',
+    );
+    expect(schemaLineOf(join(dep, 'expectations.yaml'))).toBe(
+      '# yaml-language-server: $schema=node_modules/gen-fw/schema/expectations.schema.json',
+    );
   });
 
   it('never overwrites: a second init keeps every file, says which, and exits 0', async () => {
@@ -176,8 +202,13 @@ describe('gen-fw init', () => {
     const closed = publicTempDir('gen-fw-init-closed-');
     try {
       const [setpriv, ...opts] = asUser(NOBODY);
-      const w = await execa(setpriv!, [...opts, process.execPath, cli, 'init', join(closed, 'project')], { reject: false, cwd: closed, env: { NO_COLOR: '1' } });
-      if (w.exitCode !== 0 && w.stderr.includes('Cannot find module')) throw new Error(`nobody cannot run the CLI from ${cli}: ${w.stderr}`);
+      const w = await execa(setpriv!, [...opts, process.execPath, cli, 'init', join(closed, 'project')], {
+        reject: false,
+        cwd: closed,
+        env: { NO_COLOR: '1' },
+      });
+      if (w.exitCode !== 0 && w.stderr.includes('Cannot find module'))
+        throw new Error(`nobody cannot run the CLI from ${cli}: ${w.stderr}`);
       expect(w.exitCode, w.stderr).toBe(3);
       expect(w.stderr).toContain('cannot create');
       expect(readdirSync(closed)).toEqual([]);

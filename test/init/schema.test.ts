@@ -24,7 +24,10 @@ import { repoRoot, runCli } from '../helpers/render.js';
 
 const schemas = jsonSchemas();
 const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false });
-const validators = Object.fromEntries(Object.entries(schemas).map(([k, s]) => [k, ajv.compile(s)])) as Record<SchemaKind, ReturnType<typeof ajv.compile>>;
+const validators = Object.fromEntries(Object.entries(schemas).map(([k, s]) => [k, ajv.compile(s)])) as Record<
+  SchemaKind,
+  ReturnType<typeof ajv.compile>
+>;
 
 const yamlOf = (file: string): unknown => parse(readFileSync(file, 'utf8'));
 
@@ -39,7 +42,8 @@ function* nodes(node: JsonSchema, path = ''): Generator<[string, JsonSchema]> {
   const join = (k: string) => (path ? `${path}.${k}` : k);
   for (const [k, v] of Object.entries((node.properties ?? {}) as Record<string, JsonSchema>)) yield* nodes(v, join(k));
   if (node.items && typeof node.items === 'object') yield* nodes(node.items as JsonSchema, `${path}[]`);
-  if (node.additionalProperties && typeof node.additionalProperties === 'object') yield* nodes(node.additionalProperties as JsonSchema, join('*'));
+  if (node.additionalProperties && typeof node.additionalProperties === 'object')
+    yield* nodes(node.additionalProperties as JsonSchema, join('*'));
   for (const branch of (node.anyOf ?? []) as JsonSchema[]) yield* nodes(branch, path);
 }
 
@@ -69,7 +73,11 @@ describe('the JSON Schemas', () => {
       const valueItem = (p: string) => p.endsWith('[]') && VALUE_SCHEMAS[p.slice(p.lastIndexOf('.') + 1, -2)] !== undefined;
       const paths = new Set([...nodes(s)].map(([p]) => p).filter((p) => p !== '' && !valueItem(p)));
       expect([...paths].filter((p) => !docs[kind][p]).map((p) => `${kind}: ${p}`)).toEqual([]);
-      expect(Object.keys(docs[kind]).filter((p) => !paths.has(p)).map((p) => `${kind}: ${p} is documented but not in the schema`)).toEqual([]);
+      expect(
+        Object.keys(docs[kind])
+          .filter((p) => !paths.has(p))
+          .map((p) => `${kind}: ${p} is documented but not in the schema`),
+      ).toEqual([]);
     }
   });
 
@@ -113,7 +121,10 @@ describe('the JSON Schemas', () => {
     it('finds them', () => expect(cases.length).toBeGreaterThanOrEqual(3));
     it.each(cases)('%s: %s', (c, file, key) => {
       const errors = check(file === 'gen-fw.yaml' ? 'host' : 'service', yamlOf(join(broken, c, file)));
-      expect(errors.some((e) => e.includes('additionalProperty') && e.includes(key)), errors.join('\n')).toBe(true);
+      expect(
+        errors.some((e) => e.includes('additionalProperty') && e.includes(key)),
+        errors.join('\n'),
+      ).toBe(true);
     });
   });
 
@@ -164,13 +175,23 @@ describe('value schemas agree with the value parsers', () => {
       ['10.0.0.0/8', '192.0.2.1', '2001:db8::/32', '::/0', '0.0.0.0/0', '@blocklist', ['10.0.0.1', 'fd00::1', '@office'], 'fe80::1'],
       ['10.0.0.256', '010.0.0.1', 'fe80::1%eth0', '10.0.0.0/33', '@', [], 'example.com', 3, '10.1'],
     ],
-    ['interface', parseInterface, ['eth0', 'br-+', '+', 'docker0', 'enp0s31f6', 'veth.1'], ['', 'a-name-longer-than-15', 'eth 0', '$(x)', 'eth0++']],
+    [
+      'interface',
+      parseInterface,
+      ['eth0', 'br-+', '+', 'docker0', 'enp0s31f6', 'veth.1'],
+      ['', 'a-name-longer-than-15', 'eth 0', '$(x)', 'eth0++'],
+    ],
     ['prefix', parseLogPrefix, ['FW-DROP: ', 'x', 'a'.repeat(29)], ['', 'a'.repeat(30), 'line\nbreak']],
     ['limit', parseLimit, ['5/min', '10/second', '100/hour', '1/d', '5/minute'], ['5', '0/min', '5/week', 5]],
     ['comment', parseComment, ['http and https', 42, ''], ['a'.repeat(201), 'tab\there']],
     ['install_dir', parseAbsolutePath, ['/opt/sbin', '/', '/usr/local/sbin/'], ['opt/sbin', '/opt/../etc', '/opt/./x', '/opt/s bin', '']],
     ['file', parseRelativeFile, ['lists/blocklist.txt', 'a', '/etc/list'], ['', 'a b', 'x;y']],
-    ['schedule', parseSchedule, ['*/15 * * * *', '@hourly', '0 3 * * 1-5', '5,35 */2 * * *'], ['* * * *', 'hourly', '*/15 * * * * *', 'x * * * *']],
+    [
+      'schedule',
+      parseSchedule,
+      ['*/15 * * * *', '@hourly', '0 3 * * 1-5', '5,35 */2 * * *'],
+      ['* * * *', 'hourly', '*/15 * * * * *', 'x * * * *'],
+    ],
     ['ignore_chains[]', parseChainGlob, ['DOCKER*', 'KUBE-*', 'f2b-?'], ['', 'a b', 'x'.repeat(29)]],
   ];
   const ajvValues = new Ajv2020({ strict: true, strictTypes: false });
@@ -230,5 +251,9 @@ function lastKeyOf(path: string): string {
 }
 
 function yamlFiles(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).map((n) => join(dir, n)) : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((n) => /\.ya?ml$/.test(n))
+        .map((n) => join(dir, n))
+    : [];
 }

@@ -10,7 +10,9 @@ import { repoRoot, runCli } from '../helpers/render.js';
  * is bad input: expected.txt is then what goes to stderr. UPDATE_GOLDEN=1 rewrites them.
  */
 const corpus = join(repoRoot, 'test/lint');
-const cases = readdirSync(corpus).filter((d) => statSync(join(corpus, d)).isDirectory()).sort();
+const cases = readdirSync(corpus)
+  .filter((d) => statSync(join(corpus, d)).isDirectory())
+  .sort();
 const update = Boolean(process.env.UPDATE_GOLDEN);
 const tmp = mkdtempSync(join(tmpdir(), 'gen-fw-lint-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -66,7 +68,12 @@ describe.each(cases)('lint corpus: %s', (name) => {
     const r = await runCli(['render', '--out', out], dir);
     expect(r.exitCode).toBe(0);
     const text = readFileSync(join(dir, 'expected.txt'), 'utf8');
-    const lines = text.startsWith('no findings') ? [] : text.trim().split('\n').map((l) => `warning: ${l}`);
+    const lines = text.startsWith('no findings')
+      ? []
+      : text
+          .trim()
+          .split('\n')
+          .map((l) => `warning: ${l}`);
     expect(r.stderr.split('\n').filter((l) => l.startsWith('warning: '))).toEqual(lines);
     expect(existsSync(join(out, 'install.sh'))).toBe(true);
   });

@@ -5,7 +5,9 @@ import { covers, intersect, span, subtract, union, type IntervalSet } from '../.
 import { ifaceMatches, interfaceClasses, Universe } from '../../src/lint/universe.js';
 
 const member = (s: IntervalSet, v: number) => s.some(([a, b]) => a <= BigInt(v) && BigInt(v) <= b);
-const arbSet = fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 5 })), { maxLength: 4 }).map((xs) => union(...xs.map(([a, w]) => span(a, a + w))));
+const arbSet = fc
+  .array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 5 })), { maxLength: 4 })
+  .map((xs) => union(...xs.map(([a, w]) => span(a, a + w))));
 
 describe('interval sets', () => {
   it('intersect, subtract and union agree with membership, point by point', () => {
@@ -33,13 +35,21 @@ describe('boxes', () => {
 
   it('a \\ b is exactly the points of a outside b, in disjoint pieces', () => {
     fc.assert(
-      fc.property(arbBox, arbBox, fc.array(fc.array(fc.integer({ min: 0, max: 26 }), { minLength: DIMS.length, maxLength: DIMS.length }), { minLength: 20, maxLength: 20 }), (a, b, points) => {
-        const pieces = subtractBox(a, b);
-        for (const p of points) {
-          const n = pieces.filter((x) => inBox(x, p)).length;
-          expect(n).toBe(inBox(a, p) && !inBox(b, p) ? 1 : 0);
-        }
-      }),
+      fc.property(
+        arbBox,
+        arbBox,
+        fc.array(fc.array(fc.integer({ min: 0, max: 26 }), { minLength: DIMS.length, maxLength: DIMS.length }), {
+          minLength: 20,
+          maxLength: 20,
+        }),
+        (a, b, points) => {
+          const pieces = subtractBox(a, b);
+          for (const p of points) {
+            const n = pieces.filter((x) => inBox(x, p)).length;
+            expect(n).toBe(inBox(a, p) && !inBox(b, p) ? 1 : 0);
+          }
+        },
+      ),
     );
   });
 });

@@ -32,7 +32,18 @@ function rng(s: number): () => number {
 }
 
 const NET = '198.51.100';
-const CIDRS = [`${NET}.0/24`, `${NET}.0/25`, `${NET}.128/25`, `${NET}.0/26`, `${NET}.64/26`, `${NET}.128/26`, `${NET}.192/26`, `${NET}.16/28`, `${NET}.200`, `${NET}.10`];
+const CIDRS = [
+  `${NET}.0/24`,
+  `${NET}.0/25`,
+  `${NET}.128/25`,
+  `${NET}.0/26`,
+  `${NET}.64/26`,
+  `${NET}.128/26`,
+  `${NET}.192/26`,
+  `${NET}.16/28`,
+  `${NET}.200`,
+  `${NET}.10`,
+];
 /** One peer address in each piece the CIDRs cut 198.51.100.0/24 into, and one outside it. */
 const PEER = [2, 10, 12, 17, 40, 70, 130, 195, 200, 220].map((n) => `${NET}.${n}`);
 const OUTSIDE = '192.0.2.2';
@@ -45,7 +56,7 @@ interface Case {
 }
 
 function randomCase(r: () => number): Case {
-  const pick = <T,>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
   const services: Record<string, string[]> = {};
   const n = 2 + Math.floor(r() * 4);
   for (let i = 0; i < n; i++) {
@@ -90,7 +101,12 @@ describe(`lint's shadow check against the kernel (seed ${seed}; LINT_SEED=${seed
     console.log(`lint kernel property test: seed ${seed}`);
     bench = await Bench.create();
     const vp = `gv${bench.id}p`;
-    await bench.sh(bench.peer, PEER.filter((a) => a !== `${NET}.2`).map((a) => `ip addr add ${a}/32 dev ${vp}`).join(' && '));
+    await bench.sh(
+      bench.peer,
+      PEER.filter((a) => a !== `${NET}.2`)
+        .map((a) => `ip addr add ${a}/32 dev ${vp}`)
+        .join(' && '),
+    );
   });
   afterAll(async () => {
     await bench?.cleanup();
@@ -105,7 +121,9 @@ describe(`lint's shadow check against the kernel (seed ${seed}; LINT_SEED=${seed
       const c = randomCase(r);
       const project = join(dir, `case-${n}`);
       writeCase(project, c);
-      const context = `case ${n} (seed ${seed}):\n${Object.entries(c.services).map(([s, rules]) => `${s}.yaml\n${rules.join('\n')}`).join('\n')}`;
+      const context = `case ${n} (seed ${seed}):\n${Object.entries(c.services)
+        .map(([s, rules]) => `${s}.yaml\n${rules.join('\n')}`)
+        .join('\n')}`;
 
       const rendered = await runCli(['render', '--out', join(project, 'out')], project);
       expect(rendered.exitCode, `${context}\n${rendered.stderr}`).toBe(0);
@@ -113,7 +131,9 @@ describe(`lint's shadow check against the kernel (seed ${seed}; LINT_SEED=${seed
 
       const { config } = await loadConfig({ config: join(project, 'gen-fw.yaml'), confD: join(project, 'conf.d') });
       const { sets } = await readSets(config.host, join(project, 'gen-fw.yaml'));
-      const reach = analyseRuleset(compileRuleset(config, sets), { hints: [...PEER, OUTSIDE], witnesses: true }).filter((x) => x.rule.rule.family === 4);
+      const reach = analyseRuleset(compileRuleset(config, sets), { hints: [...PEER, OUTSIDE], witnesses: true }).filter(
+        (x) => x.rule.rule.family === 4,
+      );
 
       // Unreachable rules (every part of a service rule: what lint reports): random packets
       // and the packets lint names as taken before them never count on them.
@@ -122,11 +142,20 @@ describe(`lint's shadow check against the kernel (seed ${seed}; LINT_SEED=${seed
       const dead = [...groups.values()].filter((g) => g.every((x) => !x.reachable)).map((g) => g[0]!);
       shadowedSeen += dead.length;
       const packets = [
-        ...Array.from({ length: 15 }, () => ({ source: r() < 0.1 ? OUTSIDE : PEER[Math.floor(r() * PEER.length)]!, port: SEND_PORTS[Math.floor(r() * SEND_PORTS.length)]! })),
-        ...[...groups.values()].flat().filter((x) => !x.reachable).flatMap((x) => (x.witness ? [{ source: x.witness.source, port: x.witness.dport }] : [])),
+        ...Array.from({ length: 15 }, () => ({
+          source: r() < 0.1 ? OUTSIDE : PEER[Math.floor(r() * PEER.length)]!,
+          port: SEND_PORTS[Math.floor(r() * SEND_PORTS.length)]!,
+        })),
+        ...[...groups.values()]
+          .flat()
+          .filter((x) => !x.reachable)
+          .flatMap((x) => (x.witness ? [{ source: x.witness.source, port: x.witness.dport }] : [])),
       ];
       await bench.exec(bench.host, 'iptables', ['-Z']);
-      await bench.check(bench.peer, packets.map((p) => ({ proto: 'tcp' as const, host: bench.hostV4, port: p.port, source: p.source, timeout: 300 })));
+      await bench.check(
+        bench.peer,
+        packets.map((p) => ({ proto: 'tcp' as const, host: bench.hostV4, port: p.port, source: p.source, timeout: 300 })),
+      );
       const after = counters((await bench.exec(bench.host, 'iptables-save', ['-c'])).stdout);
       for (const x of dead) expect(after.get(commentOf(x)) ?? 0, `${context}\n${commentOf(x)} is unreachable but counted packets`).toBe(0);
 

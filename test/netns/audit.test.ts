@@ -38,7 +38,8 @@ describe('audit, with real packets (one UDP datagram a check: counters count exa
   const apply = async (mode: 'enforce' | 'audit') => {
     await b.exec(b.host, 'sh', [projects[mode]!.init, '--save']);
   };
-  const udp = (port: number, source: string, n = 1): Check[] => Array.from({ length: n }, () => ({ proto: 'udp', host: b.hostV4, port, source }));
+  const udp = (port: number, source: string, n = 1): Check[] =>
+    Array.from({ length: n }, () => ({ proto: 'udp', host: b.hostV4, port, source }));
 
   beforeAll(async () => {
     b = await Bench.create();
@@ -57,7 +58,11 @@ describe('audit, with real packets (one UDP datagram a check: counters count exa
   it('enforce: an audit rule passes the packet on (to the accept, or to the final drop); mode audit lets through what enforce drops', async () => {
     await apply('enforce');
     let before = await save();
-    expect(await b.check(b.peer, [...udp(8080, b.peerV4b), ...udp(8081, b.peerV4b), ...udp(9999, b.peerV4)])).toEqual(['open', 'filtered', 'filtered']);
+    expect(await b.check(b.peer, [...udp(8080, b.peerV4b), ...udp(8081, b.peerV4b), ...udp(9999, b.peerV4)])).toEqual([
+      'open',
+      'filtered',
+      'filtered',
+    ]);
     let after = await save();
     // The counting rules of both audit rules moved, and so did their LOG rules (under the limit).
     for (const port of ['8080', '8081']) {
@@ -71,7 +76,10 @@ describe('audit, with real packets (one UDP datagram a check: counters count exa
     expect(before).toContain(':INPUT ACCEPT');
     expect(await b.check(b.peer, [...udp(8081, b.peerV4b), ...udp(9999, b.peerV4)])).toEqual(['open', 'open']);
     after = await save();
-    expect(packets(after, '-A GFW-INPUT ', '"gen-fw: final"', '-j GFW-AUDIT') - packets(before, '-A GFW-INPUT ', '"gen-fw: final"', '-j GFW-AUDIT')).toBe(2);
+    expect(
+      packets(after, '-A GFW-INPUT ', '"gen-fw: final"', '-j GFW-AUDIT') -
+        packets(before, '-A GFW-INPUT ', '"gen-fw: final"', '-j GFW-AUDIT'),
+    ).toBe(2);
     expect(packets(after, '-A GFW-AUDIT ', 'FW-AUDIT: ') - packets(before, '-A GFW-AUDIT ', 'FW-AUDIT: ')).toBe(2);
     expect(packets(after, '--dport 8081', '"web audit: "') - packets(before, '--dport 8081', '"web audit: "')).toBe(1);
   });
@@ -104,15 +112,43 @@ describe('audit, with real packets (one UDP datagram a check: counters count exa
     const dir = mkdtempSync(join(tmpdir(), 'gen-fw-audit-tf-'));
     let exporter: ResultPromise | undefined;
     try {
-      const check = await execa('ip', ['netns', 'exec', b.host, 'sh', projects.audit!.sbin + '/iptables-check', '--textfile-dir', dir], { reject: false });
+      const check = await execa('ip', ['netns', 'exec', b.host, 'sh', projects.audit!.sbin + '/iptables-check', '--textfile-dir', dir], {
+        reject: false,
+      });
       expect(check.exitCode, check.stderr).toBe(0);
       // The exporter runs in the host namespace, on its loopback (never in the root namespace).
-      exporter = execa('ip', ['netns', 'exec', b.host, 'prometheus-node-exporter', '--web.listen-address=127.0.0.1:9100', '--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${dir}`], { reject: false, buffer: false, stdio: 'ignore' });
+      exporter = execa(
+        'ip',
+        [
+          'netns',
+          'exec',
+          b.host,
+          'prometheus-node-exporter',
+          '--web.listen-address=127.0.0.1:9100',
+          '--collector.disable-defaults',
+          '--collector.textfile',
+          `--collector.textfile.directory=${dir}`,
+        ],
+        { reject: false, buffer: false, stdio: 'ignore' },
+      );
       const scrape = async () => {
-        const r = await execa('ip', ['netns', 'exec', b.host, process.execPath, '-e', "fetch('http://127.0.0.1:9100/metrics').then(async (r) => process.stdout.write(await r.text()))"], { reject: false });
+        const r = await execa(
+          'ip',
+          [
+            'netns',
+            'exec',
+            b.host,
+            process.execPath,
+            '-e',
+            "fetch('http://127.0.0.1:9100/metrics').then(async (r) => process.stdout.write(await r.text()))",
+          ],
+          { reject: false },
+        );
         return r.exitCode === 0 ? r.stdout : '';
       };
-      const text = await waitFor(async () => ((await scrape()).includes('gen_fw_audit_mode') ? scrape() : undefined), { what: 'the node exporter to serve gen_fw_audit_mode' });
+      const text = await waitFor(async () => ((await scrape()).includes('gen_fw_audit_mode') ? scrape() : undefined), {
+        what: 'the node exporter to serve gen_fw_audit_mode',
+      });
       expect(sample(text!, 'node_textfile_scrape_error'), text).toBe(0);
       expect(sample(text!, 'gen_fw_audit_mode{ruleset="ipv4"}')).toBe(1);
       // The exporter writes the labels in name order, and the labels a series lacks as "".

@@ -49,7 +49,11 @@ describe('inbound port dispatch: the same verdicts as the list of jumps, in frag
   expected.push([{ proto: 'tcp', host: '2001:db8::1', port: 21001, source: '2001:db8::2' }, 'refused']); // .2 is IPv4 only
   expected.push([{ proto: 'tcp', host: '2001:db8::1', port: 21190, source: '2001:db8::2' }, 'open']);
 
-  const verdicts = () => b.check(b.peer, expected.map(([c]) => c));
+  const verdicts = () =>
+    b.check(
+      b.peer,
+      expected.map(([c]) => c),
+    );
   const ruleset = async () => (await b.iptablesSave(4)) + (await b.iptablesSave(6));
 
   beforeAll(async () => {

@@ -30,22 +30,35 @@ describe('a Docker host built in namespaces', () => {
   let project: Project;
   const container = `gfwt-c-${process.pid}-${Date.now() % 100000}`;
   const apply = () => bench.exec(bench.host, 'sh', [project.init]);
-  const dockerLines = async () => rulesOf(await bench.iptablesSave(4)).filter((l) => /DOCKER(?!-USER)|docker0|MASQUERADE/.test(l) && !l.includes('gen-fw'));
+  const dockerLines = async () =>
+    rulesOf(await bench.iptablesSave(4)).filter((l) => /DOCKER(?!-USER)|docker0|MASQUERADE/.test(l) && !l.includes('gen-fw'));
 
   beforeAll(async () => {
     bench = await Bench.create();
     await execa('ip', ['netns', 'add', container]);
     // docker0 in the host namespace, one container behind it.
-    await bench.sh(bench.host, `ip link add docker0 type bridge && ip addr add 172.17.0.1/16 dev docker0 && ip link set docker0 up && ` +
-      `ip link add vc${process.pid % 10000} type veth peer name ceth0 && ip link set ceth0 netns ${container} && ` +
-      `ip link set vc${process.pid % 10000} master docker0 up && sysctl -qw net.ipv4.ip_forward=1`);
-    await execa('ip', ['netns', 'exec', container, 'sh', '-c', 'ip link set lo up && ip addr add 172.17.0.2/16 dev ceth0 && ip link set ceth0 up && ip route add default via 172.17.0.1']);
+    await bench.sh(
+      bench.host,
+      `ip link add docker0 type bridge && ip addr add 172.17.0.1/16 dev docker0 && ip link set docker0 up && ` +
+        `ip link add vc${process.pid % 10000} type veth peer name ceth0 && ip link set ceth0 netns ${container} && ` +
+        `ip link set vc${process.pid % 10000} master docker0 up && sysctl -qw net.ipv4.ip_forward=1`,
+    );
+    await execa('ip', [
+      'netns',
+      'exec',
+      container,
+      'sh',
+      '-c',
+      'ip link set lo up && ip addr add 172.17.0.2/16 dev ceth0 && ip link set ceth0 up && ip route add default via 172.17.0.1',
+    ]);
     // The metadata address lives in the peer namespace.
     await bench.sh(bench.peer, 'ip addr add 169.254.169.254/32 dev lo');
     await bench.sh(bench.host, `ip route add 169.254.169.254/32 via ${bench.peerV4}`);
     project = makeProject({
       host: 'docker: { enabled: true }\n',
-      services: { 'app.yaml': `description: the app container, published on 8080\nrules:\n  - { direction: docker, proto: tcp, dport: 8080, source: ${bench.peerV4} }\n` },
+      services: {
+        'app.yaml': `description: the app container, published on 8080\nrules:\n  - { direction: docker, proto: tcp, dport: 8080, source: ${bench.peerV4} }\n`,
+      },
     });
     await render(project);
     await apply();
@@ -74,7 +87,7 @@ describe('a Docker host built in namespaces', () => {
 
   it('publishes the port to the allowed source only; the container reaches out but not the metadata service', provesEverything);
 
-  it('keeps all of that, and Docker\'s rules, after a re-apply', async () => {
+  it("keeps all of that, and Docker's rules, after a re-apply", async () => {
     const before = await dockerLines();
     expect(before.length).toBeGreaterThan(8);
     await apply();
@@ -153,14 +166,26 @@ describe('mode audit on a Docker host: the forward path logs and passes on, Dock
   beforeAll(async () => {
     bench = await Bench.create();
     await execa('ip', ['netns', 'add', container]);
-    await bench.sh(bench.host, `ip link add docker0 type bridge && ip addr add 172.17.0.1/16 dev docker0 && ip link set docker0 up && ` +
-      `ip link add ${veth} type veth peer name ceth0 && ip link set ceth0 netns ${container} && ` +
-      `ip link set ${veth} master docker0 up && sysctl -qw net.ipv4.ip_forward=1`);
-    await execa('ip', ['netns', 'exec', container, 'sh', '-c', 'ip link set lo up && ip addr add 172.17.0.2/16 dev ceth0 && ip link set ceth0 up && ip route add default via 172.17.0.1']);
+    await bench.sh(
+      bench.host,
+      `ip link add docker0 type bridge && ip addr add 172.17.0.1/16 dev docker0 && ip link set docker0 up && ` +
+        `ip link add ${veth} type veth peer name ceth0 && ip link set ceth0 netns ${container} && ` +
+        `ip link set ${veth} master docker0 up && sysctl -qw net.ipv4.ip_forward=1`,
+    );
+    await execa('ip', [
+      'netns',
+      'exec',
+      container,
+      'sh',
+      '-c',
+      'ip link set lo up && ip addr add 172.17.0.2/16 dev ceth0 && ip link set ceth0 up && ip route add default via 172.17.0.1',
+    ]);
     // What enforce would refuse: the container's connections to the peer's port 9000.
     project = makeProject({
       host: 'mode: audit\ndocker: { enabled: true }\n',
-      services: { 'app.yaml': `rules:\n  - { direction: docker-out, proto: tcp, dport: 9000, destination: ${bench.peerV4}, action: reject }\n` },
+      services: {
+        'app.yaml': `rules:\n  - { direction: docker-out, proto: tcp, dport: 9000, destination: ${bench.peerV4}, action: reject }\n`,
+      },
     });
     await render(project);
     await bench.exec(bench.host, 'sh', [project.init, '--save']);
@@ -173,7 +198,7 @@ describe('mode audit on a Docker host: the forward path logs and passes on, Dock
     project?.cleanup();
   });
 
-  it('the docker-out reject is logged (GFW-AUDIT-PASS) and the packet goes on to Docker\'s own rules', async () => {
+  it("the docker-out reject is logged (GFW-AUDIT-PASS) and the packet goes on to Docker's own rules", async () => {
     const dump = await save();
     expect(dump).toContain(':FORWARD ACCEPT');
     expect(dump).toMatch(/-A GFW-DOCKER-OUT .*-i docker0 .*--dport 9000 .*-j GFW-AUDIT-PASS$/m);
@@ -205,7 +230,9 @@ describe('mode audit on a Docker host: the forward path logs and passes on, Dock
     }
     // iptables-check counts it as audited for the service (docker-out rules are counted too).
     const check = await runShellCheck(join(project.sbin, 'iptables-check'), [], { ns: bench.host });
-    const line = check.metrics.split('\n').find((l) => l.startsWith('gen_fw_audited_packets_total{ruleset="ipv4",reason="service",service="app"} '));
+    const line = check.metrics
+      .split('\n')
+      .find((l) => l.startsWith('gen_fw_audited_packets_total{ruleset="ipv4",reason="service",service="app"} '));
     expect(line, check.metrics + check.stdout + check.stderr).toBeDefined();
     expect(Number(line!.split(' ')[1])).toBeGreaterThanOrEqual(2);
   });

@@ -17,9 +17,17 @@ describe('the boot failsafe', () => {
   const hook = () => join(project.out, 'rootfs/etc/network/if-pre-up.d/iptables-pre-up');
   const bad = () => join(project.out, 'rootfs/usr/local/sbin/iptables_conf.d/iptables_zz-broken.sh');
   const atBoot = (script: string) =>
-    bench.exec(bench.host, 'unshare', ['-m', 'sh', '-c', `mount --bind ${join(project.out, 'rootfs/usr/local/sbin')} /usr/local/sbin && ${script}`], { reject: false });
+    bench.exec(
+      bench.host,
+      'unshare',
+      ['-m', 'sh', '-c', `mount --bind ${join(project.out, 'rootfs/usr/local/sbin')} /usr/local/sbin && ${script}`],
+      { reject: false },
+    );
   const reset = () =>
-    bench.sh(bench.host, 'for t in iptables ip6tables; do $t -P INPUT ACCEPT; $t -P OUTPUT ACCEPT; $t -P FORWARD ACCEPT; $t -F; $t -X; done; ipset destroy 2>/dev/null; true');
+    bench.sh(
+      bench.host,
+      'for t in iptables ip6tables; do $t -P INPUT ACCEPT; $t -P OUTPUT ACCEPT; $t -P FORWARD ACCEPT; $t -F; $t -X; done; ipset destroy 2>/dev/null; true',
+    );
   const probe = () =>
     bench.check(bench.peer, [
       { proto: 'tcp', host: bench.hostV4, port: 2222 },
@@ -45,7 +53,10 @@ describe('the boot failsafe', () => {
 
   /** A saved state that cannot load: rules that name a set that does not exist (as a tmp-1 set collision left it). */
   function unloadableSavedState(): void {
-    for (const [fam, file] of [['v4', 'rules.v4'], ['v6', 'rules.v6']] as const) {
+    for (const [fam, file] of [
+      ['v4', 'rules.v4'],
+      ['v6', 'rules.v6'],
+    ] as const) {
       writeFileSync(
         join(etc(), file),
         `*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT DROP [0:0]\n:GFW-INPUT - [0:0]\n-A INPUT -j GFW-INPUT\n` +
@@ -146,7 +157,12 @@ describe('the boot failsafe with ipv6: false', () => {
     await bench.sh(bench.host, 'rm -f /etc/iptables/rules.v4 /etc/iptables/rules.v6 /etc/iptables/ipsets');
     writeFileSync(join(project.out, 'rootfs/usr/local/sbin/iptables_conf.d/iptables_zz-broken.sh'), 'false\n');
     const plugin = join(project.out, 'rootfs/usr/share/netfilter-persistent/plugins.d/15-gen-fw');
-    const r = await bench.exec(bench.host, 'unshare', ['-m', 'sh', '-c', `mount --bind ${join(project.out, 'rootfs/usr/local/sbin')} /usr/local/sbin && sh ${plugin} start`], { reject: false });
+    const r = await bench.exec(
+      bench.host,
+      'unshare',
+      ['-m', 'sh', '-c', `mount --bind ${join(project.out, 'rootfs/usr/local/sbin')} /usr/local/sbin && sh ${plugin} start`],
+      { reject: false },
+    );
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toMatch(/FAILSAFE: IPv4: .*only SSH on port 2222 in/);
     expect(r.stderr).toMatch(/FAILSAFE: IPv6: .*loopback only: ipv6 is false/);

@@ -27,7 +27,8 @@ const NEW = {
   host: OLD.host,
   files: { 'lists/blocklist.txt': list(['192.0.2.100', '2001:db8::100']), 'lists/office.txt': '198.51.100.16/28\n2001:db8:6::/48\n' },
   services: {
-    'web.yaml': 'rules:\n  - { direction: in, proto: tcp, dport: 80, source: ["@office"] }\n  - { direction: in, proto: tcp, dport: 8080, source: ["@office"] }\n',
+    'web.yaml':
+      'rules:\n  - { direction: in, proto: tcp, dport: 80, source: ["@office"] }\n  - { direction: in, proto: tcp, dport: 8080, source: ["@office"] }\n',
     'api.yaml': 'rules:\n  - { direction: in, proto: tcp, dport: 81 }\n',
   },
 };
@@ -63,7 +64,8 @@ describe('iptables-init killed with SIGKILL at any step of an apply', () => {
     bin = mkdtempSync(join(tmpdir(), 'gen-fw-killer-'));
     const killer = join(bin, 'killer');
     const real: Record<string, string> = {};
-    for (const cmd of ['iptables-restore', 'ip6tables-restore', 'ipset']) real[cmd] = (await execa('sh', ['-c', `command -v ${cmd}`])).stdout.trim();
+    for (const cmd of ['iptables-restore', 'ip6tables-restore', 'ipset'])
+      real[cmd] = (await execa('sh', ['-c', `command -v ${cmd}`])).stdout.trim();
     writeFileSync(
       killer,
       `#!/bin/sh
@@ -117,7 +119,13 @@ exec "$real" "$@"
         expect(effective(await snapshot())).toEqual(effective(before));
         rmSync(join(state, 'count'), { force: true });
         rmSync(join(state, 'calls'), { force: true });
-        const env = { PATH: `${bin}:${process.env.PATH}`, GFWT_KILL_AT: String(n), GFWT_MODE: mode, GFWT_STATE: state, GFWT_LIVE_NS: await netnsInode(bench) };
+        const env = {
+          PATH: `${bin}:${process.env.PATH}`,
+          GFWT_KILL_AT: String(n),
+          GFWT_MODE: mode,
+          GFWT_STATE: state,
+          GFWT_LIVE_NS: await netnsInode(bench),
+        };
         const killed = await apply(newP, env);
         if (killed.exitCode === 0) {
           // N is past the last call: every step was a kill moment.
@@ -131,7 +139,12 @@ exec "$real" "$@"
         await bench.exec(bench.host, 'flock', [lock, 'true']);
         const now = effective(await snapshot());
         for (const i of [0, 1]) {
-          const which = now[i]!.join('\n') === effective(before)[i]!.join('\n') ? 'old' : now[i]!.join('\n') === effective(after)[i]!.join('\n') ? 'new' : 'neither';
+          const which =
+            now[i]!.join('\n') === effective(before)[i]!.join('\n')
+              ? 'old'
+              : now[i]!.join('\n') === effective(after)[i]!.join('\n')
+                ? 'new'
+                : 'neither';
           expect(which, `IPv${i ? 6 : 4}, killed ${mode} call ${call}`).not.toBe('neither');
         }
         const next = await apply(newP);
@@ -149,7 +162,7 @@ exec "$real" "$@"
     });
   }
 
-  it('ends in the new state, the peer\'s second addresses blocked', async () => {
+  it("ends in the new state, the peer's second addresses blocked", async () => {
     const v = await bench.check(bench.peer, [
       { proto: 'tcp', host: bench.hostV4, port: 22, source: bench.peerV4 },
       { proto: 'tcp', host: bench.hostV6, port: 22, source: bench.peerV6 },

@@ -66,9 +66,15 @@ describeFirewall(
           p.on('exit', (code) => reject(new Error(`${what} ended (exit ${code})`)));
         });
       const server = `require('net').createServer((s)=>s.on('error',()=>{})).listen(22,()=>console.log('up'))`;
-      await started(execa('ip', ['netns', 'exec', b.host, process.execPath, '-e', server], { reject: false, buffer: false }), 'the SSH-port server');
+      await started(
+        execa('ip', ['netns', 'exec', b.host, process.execPath, '-e', server], { reject: false, buffer: false }),
+        'the SSH-port server',
+      );
       const hold = `const s=require('net').connect(22,'${b.hostV4}',()=>console.log('up'));s.on('error',(e)=>{console.error(e.message);process.exit(1)});setInterval(()=>{},1e6)`;
-      await started(execa('ip', ['netns', 'exec', b.peer, process.execPath, '-e', hold], { reject: false, buffer: false }), 'the held SSH connection');
+      await started(
+        execa('ip', ['netns', 'exec', b.peer, process.execPath, '-e', hold], { reject: false, buffer: false }),
+        'the held SSH connection',
+      );
       // Traffic to the notrack port, both protocols and families, several times over.
       for (let i = 0; i < 3; i++) {
         const v = await b.check(b.peer, [
@@ -84,10 +90,13 @@ describeFirewall(
         const v6 = await b.exec(b.host, 'conntrack', ['-L', '-f', 'ipv6'], { reject: false });
         return `${v4.stdout}\n${v6.stdout}`;
       };
-      const entries = await waitFor(async () => {
-        const t = await table();
-        return /dport=22 .*ESTABLISHED|ESTABLISHED.*dport=22 /.test(t) ? t : false;
-      }, { what: 'the SSH connection in the host namespace conntrack table', timeoutMs: 30_000 });
+      const entries = await waitFor(
+        async () => {
+          const t = await table();
+          return /dport=22 .*ESTABLISHED|ESTABLISHED.*dport=22 /.test(t) ? t : false;
+        },
+        { what: 'the SSH connection in the host namespace conntrack table', timeoutMs: 30_000 },
+      );
       expect(entries).toMatch(/tcp .*ESTABLISHED .*dport=22 /);
       expect(entries).not.toMatch(new RegExp(`port=${PORT}\\b`));
     });
@@ -102,7 +111,9 @@ describeFirewall(
         const src = family === 4 ? '192.0.2.0/28' : '2001:db8::/120';
         expect(raw).toContain(`-A GFW-PREROUTING -s ${src} -p tcp -m tcp --dport ${PORT} -m comment --comment dns -j CT --notrack`);
         expect(raw).toContain(`-A GFW-OUTPUT -d ${src} -p udp -m udp --sport ${PORT} -m comment --comment dns -j CT --notrack`);
-        expect(dump).toContain('-A GFW-OUTPUT -m conntrack --ctstate UNTRACKED -m comment --comment "gen-fw: untracked replies" -j GFW-OUTPUT-UNTRACKED');
+        expect(dump).toContain(
+          '-A GFW-OUTPUT -m conntrack --ctstate UNTRACKED -m comment --comment "gen-fw: untracked replies" -j GFW-OUTPUT-UNTRACKED',
+        );
       }
     });
 
@@ -140,7 +151,12 @@ describeFirewall(
       expect(await read('nf_conntrack_tcp_timeout_established')).toBe('300');
       expect(await read('nf_conntrack_udp_timeout')).toBe('25');
       // ...and only in this namespace: a fresh one keeps the kernel's default.
-      const fresh = await execa('unshare', ['--net', 'sh', '-c', 'modprobe nf_conntrack 2>/dev/null; cat /proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established']);
+      const fresh = await execa('unshare', [
+        '--net',
+        'sh',
+        '-c',
+        'modprobe nf_conntrack 2>/dev/null; cat /proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established',
+      ]);
       expect(fresh.stdout.trim()).not.toBe('300');
     });
 

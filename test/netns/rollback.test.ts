@@ -21,9 +21,10 @@ function chainRules(dump: string, table: string, chain: string): string[] {
 
 /** What dockerd has written before any of this: its chains and jumps, both families. */
 const DOCKER_BEFORE = ['iptables', 'ip6tables']
-  .map((ipt) =>
-    `${ipt} -N DOCKER && ${ipt} -N DOCKER-USER && ${ipt} -I FORWARD 1 -j DOCKER-USER && ${ipt} -A FORWARD -o docker0 -j DOCKER && ` +
-    `${ipt} -t nat -N DOCKER && ${ipt} -t nat -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER`,
+  .map(
+    (ipt) =>
+      `${ipt} -N DOCKER && ${ipt} -N DOCKER-USER && ${ipt} -I FORWARD 1 -j DOCKER-USER && ${ipt} -A FORWARD -o docker0 -j DOCKER && ` +
+      `${ipt} -t nat -N DOCKER && ${ipt} -t nat -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER`,
   )
   .join(' && ');
 
@@ -69,7 +70,10 @@ const AFTER = {
   host:
     'docker: { enabled: true, block_metadata: false }\npolicy: { forward: accept }\nsets: { blocklist: { file: lists/blocklist.txt }, extra: { file: lists/extra.txt } }\n' +
     'deny: { source: ["@blocklist"] }\nssh: { rate_limit: false }\n',
-  files: { 'lists/blocklist.txt': setsFile(['10.9.0.2', '192.0.2.100', '2001:db8::100']), 'lists/extra.txt': '198.51.100.7\n2001:db8:7::7\n' },
+  files: {
+    'lists/blocklist.txt': setsFile(['10.9.0.2', '192.0.2.100', '2001:db8::100']),
+    'lists/extra.txt': '198.51.100.7\n2001:db8:7::7\n',
+  },
   services: {
     'web.yaml': 'rules:\n  - { direction: in, proto: tcp, dport: 80 }\n',
     'api.yaml': 'rules:\n  - { direction: in, proto: tcp, dport: 81, source: ["@extra"] }\n',
@@ -142,7 +146,13 @@ exec ${real} "$@"
   const gfwSets = (save: string) => [...setMembers(save)].filter(([name]) => name.startsWith('gfw')).sort();
 
   /** The checks after a rollback, against the dumps before the change and while it was live. */
-  async function expectRolledBack(bench: Bench, start: { dumps: [string, string]; sets: string }, during: [string, string], now: { dumps: [string, string]; sets: string }, changed = [true, true]) {
+  async function expectRolledBack(
+    bench: Bench,
+    start: { dumps: [string, string]; sets: string },
+    during: [string, string],
+    now: { dumps: [string, string]; sets: string },
+    changed = [true, true],
+  ) {
     for (const i of [0, 1]) {
       if (changed[i]) expect(genfwPart(during[i]!, opts)).not.toEqual(genfwPart(start.dumps[i]!, opts));
       expect(genfwPart(now.dumps[i]!, opts)).toEqual(genfwPart(start.dumps[i]!, opts));
@@ -160,12 +170,18 @@ exec ${real} "$@"
         /^filter :f2b-sshd/,
         /^filter -A INPUT -p tcp -m tcp --dport 22 -j f2b-sshd$/,
       ]) {
-        expect(added.filter((l) => wanted.test(l)), `IPv${i ? 6 : 4}: ${wanted}`).toHaveLength(1);
+        expect(
+          added.filter((l) => wanted.test(l)),
+          `IPv${i ? 6 : 4}: ${wanted}`,
+        ).toHaveLength(1);
       }
     }
     // fail2ban's jump stays first in INPUT, kube-proxy's first in PREROUTING, ours after them.
     for (const dump of now.dumps) {
-      expect(chainRules(dump, 'filter', 'INPUT').slice(0, 2)).toEqual(['-A INPUT -p tcp -m tcp --dport 22 -j f2b-sshd', '-A INPUT -j GFW-INPUT']);
+      expect(chainRules(dump, 'filter', 'INPUT').slice(0, 2)).toEqual([
+        '-A INPUT -p tcp -m tcp --dport 22 -j f2b-sshd',
+        '-A INPUT -j GFW-INPUT',
+      ]);
       expect(chainRules(dump, 'nat', 'PREROUTING')[0]).toBe('-A PREROUTING -j KUBE-SERVICES');
     }
     // gen-fw's sets as they were: the blocklist's members back, the new set gone, no temporary sets.
@@ -184,7 +200,11 @@ exec ${real} "$@"
         if (killed) {
           // A shell that runs --try and then hangs, like an SSH session; killed, its process
           // group with it, once iptables-init has said that the try is pending.
-          const shell = execa('ip', ['netns', 'exec', bench.host, 'sh', '-c', `sh ${after.init} --try 20 </dev/null; sleep 300`], { reject: false, detached: true, buffer: false });
+          const shell = execa('ip', ['netns', 'exec', bench.host, 'sh', '-c', `sh ${after.init} --try 20 </dev/null; sleep 300`], {
+            reject: false,
+            detached: true,
+            buffer: false,
+          });
           let stderr = '';
           await new Promise<void>((resolve, reject) => {
             shell.stderr!.on('data', (d: Buffer) => {

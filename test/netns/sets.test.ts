@@ -4,7 +4,12 @@ import { Bench } from '../helpers/netns.js';
 import { makeProject, render, type Project } from '../helpers/render.js';
 
 // 5,000 addresses from 10.0.0.0/8 (never routed here), plus one of the peer's addresses.
-const blocklist = ['# bad actors, one a line', ...Array.from({ length: 5000 }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.7`), '192.0.2.100', '2001:db8::100'].join('\n');
+const blocklist = [
+  '# bad actors, one a line',
+  ...Array.from({ length: 5000 }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.7`),
+  '192.0.2.100',
+  '2001:db8::100',
+].join('\n');
 
 describe('a 5,000-address blocklist and a long source list, through ipsets', () => {
   let bench: Bench;

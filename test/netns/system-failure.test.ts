@@ -27,9 +27,14 @@ describe('iptables-init: a system failure is exit 3, never 2 or 1', () => {
   const fragment = () => join(project.sbin, 'iptables_conf.d', 'iptables_zz-new.sh');
   /** Run `setup` (as root, in a private mount namespace of the test namespace), then iptables-init there; then `after`. */
   const applyIn = (setup: string, after = 'true') =>
-    bench.exec(bench.host, 'unshare', ['-m', '--propagation', 'private', 'sh', '-c', `set -e; ${setup}; set +e; sh "$0"; rc=$?; ${after}; exit $rc`, project.init], {
-      reject: false,
-    });
+    bench.exec(
+      bench.host,
+      'unshare',
+      ['-m', '--propagation', 'private', 'sh', '-c', `set -e; ${setup}; set +e; sh "$0"; rc=$?; ${after}; exit $rc`, project.init],
+      {
+        reject: false,
+      },
+    );
 
   beforeAll(async () => {
     mountsBefore = runMounts();
@@ -48,9 +53,21 @@ describe('iptables-init: a system failure is exit 3, never 2 or 1', () => {
   it.each([
     ['/run is read-only: /run/gen-fw cannot be created', 'mount -t tmpfs -o ro tmpfs /run', /cannot create \/run\/gen-fw$/m],
     ['/run/gen-fw is a file', 'mount -t tmpfs tmpfs /run && : > /run/gen-fw', /cannot create \/run\/gen-fw$/m],
-    ['/run/gen-fw is a symlink to a directory', 'mount -t tmpfs tmpfs /run && mkdir -m 0700 /run/elsewhere && ln -s /run/elsewhere /run/gen-fw', /\/run\/gen-fw is not a directory of root's/],
-    ['/run/gen-fw is nobody\'s', 'mount -t tmpfs tmpfs /run && mkdir -m 0700 /run/gen-fw && chown 65534:65534 /run/gen-fw', /\/run\/gen-fw is not a directory of root's/],
-    ['/run/gen-fw is read-only', 'mount -t tmpfs tmpfs /run && mkdir /run/gen-fw && mount -t tmpfs -o ro,mode=0700 tmpfs /run/gen-fw', /\/run\/gen-fw/],
+    [
+      '/run/gen-fw is a symlink to a directory',
+      'mount -t tmpfs tmpfs /run && mkdir -m 0700 /run/elsewhere && ln -s /run/elsewhere /run/gen-fw',
+      /\/run\/gen-fw is not a directory of root's/,
+    ],
+    [
+      "/run/gen-fw is nobody's",
+      'mount -t tmpfs tmpfs /run && mkdir -m 0700 /run/gen-fw && chown 65534:65534 /run/gen-fw',
+      /\/run\/gen-fw is not a directory of root's/,
+    ],
+    [
+      '/run/gen-fw is read-only',
+      'mount -t tmpfs tmpfs /run && mkdir /run/gen-fw && mount -t tmpfs -o ro,mode=0700 tmpfs /run/gen-fw',
+      /\/run\/gen-fw/,
+    ],
   ])('%s: exit 3 naming /run/gen-fw, nothing changed', async (_what, setup, message) => {
     const before = await both();
     const r = await applyIn(setup, 'ls -A /run/elsewhere 2>/dev/null | sed "s/^/left in elsewhere: /"');
@@ -78,7 +95,7 @@ describe('iptables-init: a system failure is exit 3, never 2 or 1', () => {
       const r = await applyIn('mount -t tmpfs tmpfs /run');
       expect(r.exitCode, r.stderr).toBe(0);
       expect(await both()).not.toEqual(before);
-      expect((await bench.iptablesSave(4))).toMatch(/--dport 8081 -j ACCEPT/);
+      expect(await bench.iptablesSave(4)).toMatch(/--dport 8081 -j ACCEPT/);
     } finally {
       rmSync(fragment());
     }

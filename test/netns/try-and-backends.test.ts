@@ -32,7 +32,10 @@ describe('iptables-init --try', () => {
       .filter((pid) => /^\d+$/.test(pid))
       .filter((pid) => {
         try {
-          return readlinkSync(`/proc/${pid}/ns/net`) === ns && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('--rollback-after');
+          return (
+            readlinkSync(`/proc/${pid}/ns/net`) === ns &&
+            readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('--rollback-after')
+          );
         } catch {
           return false; // gone meanwhile
         }
@@ -57,40 +60,50 @@ describe('iptables-init --try', () => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('puts the previous ruleset back after the timeout when unconfirmed, even when the shell that started it is killed', { timeout: testTimeout }, async () => {
-    const before = await rules();
-    expect(before[0]).not.toContain(trialRule);
-    writeFileSync(extra(), 'iptables -A INPUT -p tcp --dport 8080 -j ACCEPT\n');
-    const returned = join(scratch, 'try-returned');
-    try {
-      // A session that runs --try and then hangs, like an SSH session; it says when the
-      // apply has returned, and is then killed outright, its whole process group.
-      const shell = execa('ip', ['netns', 'exec', bench.host, 'sh', '-c', `sh ${project.init} --try ${TRY} </dev/null; echo $? > ${returned}; sleep 600`], {
-        reject: false,
-        stdio: 'ignore',
-        detached: true,
-      });
-      const status = await waitFor(() => existsSync(returned) && readFileSync(returned, 'utf8').trim(), { what: `iptables-init --try ${TRY} to return` });
-      expect(status).toBe('0');
-      const during = await rules();
-      expect(during[0]).toContain(trialRule);
-      process.kill(-shell.pid!, 'SIGKILL');
-      await shell;
-      // The timer outlives the session and puts the previous ruleset back when it is due.
-      expect(timers(), 'the --try timer should outlive the killed session').toHaveLength(1);
-      await waitFor(
-        async () => {
-          expect(await rules()).toEqual(before);
-          return true;
-        },
-        { what: 'the rollback to the ruleset from before the --try', timeoutMs: TRY * 1000 + LATE },
-      );
-      await waitFor(() => timers().length === 0, { what: 'the --try timer to end after its rollback' });
-      expect(await rules()).toEqual(before);
-    } finally {
-      rmSync(extra(), { force: true });
-    }
-  });
+  it(
+    'puts the previous ruleset back after the timeout when unconfirmed, even when the shell that started it is killed',
+    { timeout: testTimeout },
+    async () => {
+      const before = await rules();
+      expect(before[0]).not.toContain(trialRule);
+      writeFileSync(extra(), 'iptables -A INPUT -p tcp --dport 8080 -j ACCEPT\n');
+      const returned = join(scratch, 'try-returned');
+      try {
+        // A session that runs --try and then hangs, like an SSH session; it says when the
+        // apply has returned, and is then killed outright, its whole process group.
+        const shell = execa(
+          'ip',
+          ['netns', 'exec', bench.host, 'sh', '-c', `sh ${project.init} --try ${TRY} </dev/null; echo $? > ${returned}; sleep 600`],
+          {
+            reject: false,
+            stdio: 'ignore',
+            detached: true,
+          },
+        );
+        const status = await waitFor(() => existsSync(returned) && readFileSync(returned, 'utf8').trim(), {
+          what: `iptables-init --try ${TRY} to return`,
+        });
+        expect(status).toBe('0');
+        const during = await rules();
+        expect(during[0]).toContain(trialRule);
+        process.kill(-shell.pid!, 'SIGKILL');
+        await shell;
+        // The timer outlives the session and puts the previous ruleset back when it is due.
+        expect(timers(), 'the --try timer should outlive the killed session').toHaveLength(1);
+        await waitFor(
+          async () => {
+            expect(await rules()).toEqual(before);
+            return true;
+          },
+          { what: 'the rollback to the ruleset from before the --try', timeoutMs: TRY * 1000 + LATE },
+        );
+        await waitFor(() => timers().length === 0, { what: 'the --try timer to end after its rollback' });
+        expect(await rules()).toEqual(before);
+      } finally {
+        rmSync(extra(), { force: true });
+      }
+    },
+  );
 
   it('lets a plain apply replace a pending --try, whose timer then changes nothing', { timeout: testTimeout }, async () => {
     writeFileSync(extra(), 'iptables -A INPUT -p tcp --dport 8080 -j ACCEPT\n');
@@ -171,4 +184,3 @@ describe('the legacy iptables backend', () => {
     expect(v).toEqual(['open', 'open', 'open', 'filtered', 'filtered']);
   });
 });
-

@@ -8,7 +8,13 @@ import { loadConfig } from '../../src/load/load-config.js';
 import { readSets } from '../../src/load/read-sets.js';
 import { compileRulesetStream } from '../../src/model/compile-ruleset.js';
 import { memorySink } from '../../src/render/bundle.js';
-import { COMPILE_OPTIONS, loadTemplates, readTemplateFiles, type PrecompiledTemplates, type Template } from '../../src/render/handlebars.js';
+import {
+  COMPILE_OPTIONS,
+  loadTemplates,
+  readTemplateFiles,
+  type PrecompiledTemplates,
+  type Template,
+} from '../../src/render/handlebars.js';
 import { precompiledModule } from '../../src/render/precompile-templates.js';
 import { renderBundle } from '../../src/render/render-bundle.js';
 import { cli, repoRoot } from '../helpers/render.js';
@@ -75,7 +81,10 @@ describe('templates precompiled at build time', () => {
   it('are what runs when the sha256 matches (the file itself is not compiled)', async () => {
     // A spec made from other text, filed under the real file's sha256.
     const other = precompile(editedTemplates('fragment.sh.hbs', (t) => t.replace('set -eu\n', 'set -eu\n# from the precompiled spec\n')));
-    const table: PrecompiledTemplates = { ...built, files: { ...built.files, 'fragment.sh.hbs': { ...other.files['fragment.sh.hbs']!, sha256: built.files['fragment.sh.hbs']!.sha256 } } };
+    const table: PrecompiledTemplates = {
+      ...built,
+      files: { ...built.files, 'fragment.sh.hbs': { ...other.files['fragment.sh.hbs']!, sha256: built.files['fragment.sh.hbs']!.sha256 } },
+    };
     const loaded = loadTemplates(templatesDir, table);
     expect(loaded.compiled).toEqual([]);
     const out = await renderWith('services', loaded.templates);
@@ -127,7 +136,10 @@ describe('gen-fw render (the built CLI)', () => {
     );
     const out = mkdtempSync(join(tmp, 'out-'));
     const scenario = join(repoRoot, 'test/scenarios/services');
-    const r = await execa(process.execPath, ['--import', hook, cli, 'render', '--out', join(out, 'fw'), ...args], { cwd: scenario, reject: false });
+    const r = await execa(process.execPath, ['--import', hook, cli, 'render', '--out', join(out, 'fw'), ...args], {
+      cwd: scenario,
+      reject: false,
+    });
     expect(r.exitCode, r.stderr).toBe(0);
     const loaded = JSON.parse(r.stderr.trim().split('\n').at(-1)!) as string[];
     return {
@@ -146,23 +158,36 @@ describe('gen-fw render (the built CLI)', () => {
 
   it.each([
     ['a syntax error', 'install.sh.hbs', (t: string) => t + '{{#if}}\n', /install\.sh\.hbs:\d+: not a valid template: Parse error/],
-    ['an unknown helper', 'fragment.sh.hbs', (t: string) => t + '{{nosuchhelper x}}\n', /fragment\.sh\.hbs: not a valid template: .*unknown helper nosuchhelper/],
-  ])('refuses --templates with %s (exit 2, the file named), and writes nothing, not even a parent directory', async (_, file, edit, message) => {
-    const dir = editedTemplates(file, edit);
-    const parent = join(mkdtempSync(join(tmp, 'out-')), 'new-parent');
-    const scenario = join(repoRoot, 'test/scenarios/services');
-    const r = await execa(process.execPath, [cli, 'render', '--templates', dir, '--out', join(parent, 'sub/fw')], { cwd: scenario, reject: false });
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(message);
-    expect(r.stderr).not.toMatch(/ at /);
-    expect(existsSync(parent)).toBe(false);
-  });
+    [
+      'an unknown helper',
+      'fragment.sh.hbs',
+      (t: string) => t + '{{nosuchhelper x}}\n',
+      /fragment\.sh\.hbs: not a valid template: .*unknown helper nosuchhelper/,
+    ],
+  ])(
+    'refuses --templates with %s (exit 2, the file named), and writes nothing, not even a parent directory',
+    async (_, file, edit, message) => {
+      const dir = editedTemplates(file, edit);
+      const parent = join(mkdtempSync(join(tmp, 'out-')), 'new-parent');
+      const scenario = join(repoRoot, 'test/scenarios/services');
+      const r = await execa(process.execPath, [cli, 'render', '--templates', dir, '--out', join(parent, 'sub/fw')], {
+        cwd: scenario,
+        reject: false,
+      });
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/ at /);
+      expect(existsSync(parent)).toBe(false);
+    },
+  );
 
   it('compiles --templates that are not the ones it was built with', async () => {
     const dir = editedTemplates('fragment.sh.hbs', (t) => t + '# edited after the build\n');
     const r = await renderLoading(['--templates', dir]);
     expect(r).toMatchObject({ runtime: false, full: true });
     const golden = join(repoRoot, 'test/scenarios/services/expected/rootfs/opt/sbin/iptables_conf.d/iptables_web.sh');
-    expect(readFileSync(join(r.out, 'rootfs/opt/sbin/iptables_conf.d/iptables_web.sh'), 'utf8')).toBe(readFileSync(golden, 'utf8') + '# edited after the build\n');
+    expect(readFileSync(join(r.out, 'rootfs/opt/sbin/iptables_conf.d/iptables_web.sh'), 'utf8')).toBe(
+      readFileSync(golden, 'utf8') + '# edited after the build\n',
+    );
   });
 });

@@ -34,7 +34,10 @@ const publicCli = cliForAnyUser();
 beforeAll(async () => {
   // An earlier, good bundle that every broken render must leave alone.
   const scenario = join(repoRoot, 'test/scenarios/reject-v4-only');
-  good = await planBundle({ config: join(scenario, 'gen-fw.yaml'), confD: join(scenario, 'conf.d'), templates: join(repoRoot, 'templates') }, quiet);
+  good = await planBundle(
+    { config: join(scenario, 'gen-fw.yaml'), confD: join(scenario, 'conf.d'), templates: join(repoRoot, 'templates') },
+    quiet,
+  );
 });
 
 afterAll(() => {

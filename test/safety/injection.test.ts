@@ -77,14 +77,20 @@ function expectNoCanary(runDir: string, step: string, p: FuzzProject): void {
 }
 
 function commandOf(rule: IptRule): string[] {
-  return [rule.family === 4 ? 'iptables' : 'ip6tables', ...(rule.table === 'filter' ? [] : ['-t', rule.table]), '-A', rule.chain, ...rule.args];
+  return [
+    rule.family === 4 ? 'iptables' : 'ip6tables',
+    ...(rule.table === 'filter' ? [] : ['-t', rule.table]),
+    '-A',
+    rule.chain,
+    ...rule.args,
+  ];
 }
 
 function readShimLog(path: string): string[][] {
   if (!existsSync(path)) return [];
   const parts = readFileSync(path, 'utf8').split('\0');
   const calls: string[][] = [];
-  for (let i = 0; i + 1 < parts.length; ) {
+  for (let i = 0; i + 1 < parts.length;) {
     const n = Number(parts[i]);
     calls.push(parts.slice(i + 1, i + 2 + n));
     i += 2 + n;
@@ -192,11 +198,17 @@ async function checkDryRun(c: Accepted): Promise<void> {
   expect(families).toContain(4);
   const argsIn = (rules: IptRule[], family: number) => rules.filter((r) => r.family === family).map((r) => commandOf(r).slice(1));
   for (const family of families) {
-    const base = argsIn(c.ruleset.base.sections.flatMap((s) => s.rules), family);
+    const base = argsIn(
+      c.ruleset.base.sections.flatMap((s) => s.rules),
+      family,
+    );
     const gotBase = payload.filter((r) => r.family === family && r.from === 'base').map((r) => r.words);
     expect(isSubsequence(base, gotBase), `IPv${family} base rules differ from the model; mutations ${label(c.p)}`).toBe(true);
     for (const fragment of c.ruleset.fragments) {
-      const want = argsIn(fragment.sections.flatMap((s) => s.rules), family);
+      const want = argsIn(
+        fragment.sections.flatMap((s) => s.rules),
+        family,
+      );
       const got = payload.filter((r) => r.family === family && r.from === `iptables_${fragment.service}.sh`).map((r) => r.words);
       expect(got, `IPv${family} payload of ${fragment.service} differs from the model; mutations ${label(c.p)}`).toEqual(want);
     }
@@ -284,31 +296,37 @@ describe('no value from a config file can run a command', () => {
     expect(report.slice(0, 20).join('\n')).toBe('');
   });
 
-  it.skipIf(!isRoot)(`applies a sample of ${NETNS_SAMPLE} accepted projects for real in a network namespace`, { timeout: 600_000 }, async () => {
-    expect(kept.length).toBeGreaterThan(0);
-    for (const k of kept) {
-      const ns = `gfws-${randomBytes(4).toString('hex')}`;
-      await execa('ip', ['netns', 'add', ns]);
-      try {
-        const runDir = join(k.dir, 'run');
-        const manifest = JSON.parse(readFileSync(join(k.dir, 'out/manifest.json'), 'utf8')) as { install_dir: string };
-        const init = join(k.dir, 'out/rootfs', manifest.install_dir, 'iptables-init');
-        const r = await execa('ip', ['netns', 'exec', ns, 'sh', init], { cwd: runDir, reject: false });
-        expect(r.exitCode, `iptables-init in ${ns}: ${r.stderr}; mutations ${k.label}`).toBe(0);
-        expect(existsSync(canary), `iptables-init created the canary; mutations ${k.label}`).toBe(false);
-        expect(readdirSync(runDir)).toEqual([]);
-        // The kernel holds the comments and log prefixes byte for byte, fuzzed text included.
-        for (const family of [4, 6] as const) {
-          const dump = (await execa('ip', ['netns', 'exec', ns, family === 4 ? 'iptables-save' : 'ip6tables-save'])).stdout;
-          const rules = [...k.ruleset.base.sections, ...k.ruleset.fragments.flatMap((f) => f.sections)].flatMap((s) => s.rules).filter((r) => r.family === family);
-          for (const option of ['--comment', '--log-prefix']) {
-            const want = rules.flatMap((r) => r.args.filter((_, i) => r.args[i - 1] === option)).sort();
-            expect(optionValues(dump, option).sort(), `IPv${family} ${option}; mutations ${k.label}`).toEqual(want);
+  it.skipIf(!isRoot)(
+    `applies a sample of ${NETNS_SAMPLE} accepted projects for real in a network namespace`,
+    { timeout: 600_000 },
+    async () => {
+      expect(kept.length).toBeGreaterThan(0);
+      for (const k of kept) {
+        const ns = `gfws-${randomBytes(4).toString('hex')}`;
+        await execa('ip', ['netns', 'add', ns]);
+        try {
+          const runDir = join(k.dir, 'run');
+          const manifest = JSON.parse(readFileSync(join(k.dir, 'out/manifest.json'), 'utf8')) as { install_dir: string };
+          const init = join(k.dir, 'out/rootfs', manifest.install_dir, 'iptables-init');
+          const r = await execa('ip', ['netns', 'exec', ns, 'sh', init], { cwd: runDir, reject: false });
+          expect(r.exitCode, `iptables-init in ${ns}: ${r.stderr}; mutations ${k.label}`).toBe(0);
+          expect(existsSync(canary), `iptables-init created the canary; mutations ${k.label}`).toBe(false);
+          expect(readdirSync(runDir)).toEqual([]);
+          // The kernel holds the comments and log prefixes byte for byte, fuzzed text included.
+          for (const family of [4, 6] as const) {
+            const dump = (await execa('ip', ['netns', 'exec', ns, family === 4 ? 'iptables-save' : 'ip6tables-save'])).stdout;
+            const rules = [...k.ruleset.base.sections, ...k.ruleset.fragments.flatMap((f) => f.sections)]
+              .flatMap((s) => s.rules)
+              .filter((r) => r.family === family);
+            for (const option of ['--comment', '--log-prefix']) {
+              const want = rules.flatMap((r) => r.args.filter((_, i) => r.args[i - 1] === option)).sort();
+              expect(optionValues(dump, option).sort(), `IPv${family} ${option}; mutations ${k.label}`).toEqual(want);
+            }
           }
+        } finally {
+          await execa('ip', ['netns', 'del', ns], { reject: false });
         }
-      } finally {
-        await execa('ip', ['netns', 'del', ns], { reject: false });
       }
-    }
-  });
+    },
+  );
 });

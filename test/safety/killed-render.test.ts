@@ -156,26 +156,30 @@ describe('a render killed at any moment leaves the previous bundle or the new on
     expect(readdirSync(parent)).toEqual(['firewall']);
   });
 
-  it('a render killed between the two renames of the swap: the next render puts the previous bundle back first', { timeout: 300_000 }, async () => {
-    // The state such a kill leaves, made by hand (the window is too short to hit at random):
-    // no --out, the previous bundle aside, the new one complete in staging, both by a dead pid.
-    await fullRender('conf-a');
-    const idA = verifyBundle(out);
-    const dead = spawnSync('true').pid;
-    renameSync(out, join(parent, `.firewall.gen-fw-previous-${dead}-0000beef`));
-    mkdirSync(join(parent, `.firewall.gen-fw-staging-${dead}-0000cafe`));
-    writeFileSync(join(parent, `.firewall.gen-fw-staging-${dead}-0000cafe`, 'manifest.json'), '{}');
+  it(
+    'a render killed between the two renames of the swap: the next render puts the previous bundle back first',
+    { timeout: 300_000 },
+    async () => {
+      // The state such a kill leaves, made by hand (the window is too short to hit at random):
+      // no --out, the previous bundle aside, the new one complete in staging, both by a dead pid.
+      await fullRender('conf-a');
+      const idA = verifyBundle(out);
+      const dead = spawnSync('true').pid;
+      renameSync(out, join(parent, `.firewall.gen-fw-previous-${dead}-0000beef`));
+      mkdirSync(join(parent, `.firewall.gen-fw-staging-${dead}-0000cafe`));
+      writeFileSync(join(parent, `.firewall.gen-fw-staging-${dead}-0000cafe`, 'manifest.json'), '{}');
 
-    const same = await execa(process.execPath, [cli, 'render', '--conf-d', 'conf-a', '--out', out], { cwd: dir, reject: false });
-    expect(same.exitCode, same.stderr).toBe(0);
-    expect(same.stderr).toContain('put back the previous bundle');
-    expect(same.stdout).toContain('left as it was');
-    expect(verifyBundle(out)).toBe(idA);
-    expect(readdirSync(parent)).toEqual(['firewall']);
+      const same = await execa(process.execPath, [cli, 'render', '--conf-d', 'conf-a', '--out', out], { cwd: dir, reject: false });
+      expect(same.exitCode, same.stderr).toBe(0);
+      expect(same.stderr).toContain('put back the previous bundle');
+      expect(same.stdout).toContain('left as it was');
+      expect(verifyBundle(out)).toBe(idA);
+      expect(readdirSync(parent)).toEqual(['firewall']);
 
-    renameSync(out, join(parent, `.firewall.gen-fw-previous-${dead}-0000f00d`));
-    await fullRender('conf-b');
-    expect(verifyBundle(out)).not.toBe(idA);
-    expect(readdirSync(parent)).toEqual(['firewall']);
-  });
+      renameSync(out, join(parent, `.firewall.gen-fw-previous-${dead}-0000f00d`));
+      await fullRender('conf-b');
+      expect(verifyBundle(out)).not.toBe(idA);
+      expect(readdirSync(parent)).toEqual(['firewall']);
+    },
+  );
 });

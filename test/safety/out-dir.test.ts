@@ -67,17 +67,37 @@ describe('render refuses an --out it did not make, and writes nothing', () => {
   it('a directory that contains the config file, or conf.d, run from outside the project', async () => {
     const p = project();
     const name = relative(root, p);
-    await refused(root, ['--config', `${name}/gen-fw.yaml`, '--conf-d', `${name}/conf.d`, '--out', name], `--out ${name} is the project directory (${name})`, root);
+    await refused(
+      root,
+      ['--config', `${name}/gen-fw.yaml`, '--conf-d', `${name}/conf.d`, '--out', name],
+      `--out ${name} is the project directory (${name})`,
+      root,
+    );
     mkdirSync(join(p, 'etc'));
     writeFileSync(join(p, 'etc', 'gen-fw.yaml'), 'install_dir: /opt/sbin\n');
-    await refused(root, ['--config', `${name}/etc/gen-fw.yaml`, '--conf-d', `${name}/conf.d`, '--out', name], `--out ${name} contains the config file ${name}/etc/gen-fw.yaml; nothing was written`, root);
+    await refused(
+      root,
+      ['--config', `${name}/etc/gen-fw.yaml`, '--conf-d', `${name}/conf.d`, '--out', name],
+      `--out ${name} contains the config file ${name}/etc/gen-fw.yaml; nothing was written`,
+      root,
+    );
     rmSync(join(p, 'gen-fw.yaml'));
-    await refused(root, ['--conf-d', `${name}/conf.d`, '--out', name], `--out ${name} contains conf.d (${name}/conf.d); nothing was written`, root);
+    await refused(
+      root,
+      ['--conf-d', `${name}/conf.d`, '--out', name],
+      `--out ${name} contains conf.d (${name}/conf.d); nothing was written`,
+      root,
+    );
   });
 
   it('a place inside conf.d, whose parents are not even made', async () => {
     const p = project();
-    await refused(p, ['--out', 'conf.d/build/firewall'], /--out conf\.d\/build\/firewall is inside conf\.d \(\.\/conf\.d\); nothing was written/, root);
+    await refused(
+      p,
+      ['--out', 'conf.d/build/firewall'],
+      /--out conf\.d\/build\/firewall is inside conf\.d \(\.\/conf\.d\); nothing was written/,
+      root,
+    );
   });
 
   it('a directory of the user (hidden files too)', async () => {
@@ -85,7 +105,12 @@ describe('render refuses an --out it did not make, and writes nothing', () => {
     mkdirSync(join(p, 'mine', '.git'), { recursive: true });
     writeFileSync(join(p, 'mine', '.git', 'HEAD'), 'ref: refs/heads/main\n');
     writeFileSync(join(p, 'mine', 'notes.txt'), 'keep me\n');
-    await refused(p, ['--out', 'mine'], /^error: mine exists and is not a gen-fw bundle; nothing was written \(no manifest\.json\)$/m, root);
+    await refused(
+      p,
+      ['--out', 'mine'],
+      /^error: mine exists and is not a gen-fw bundle; nothing was written \(no manifest\.json\)$/m,
+      root,
+    );
   });
 
   it('a previous bundle with a file added, named in the message', async () => {
@@ -94,7 +119,12 @@ describe('render refuses an --out it did not make, and writes nothing', () => {
     const extra = 'build/firewall/rootfs/opt/sbin/iptables_conf.d/iptables_mine.sh';
     writeFileSync(join(p, extra), 'iptables -A INPUT -p tcp --dport 8080 -j ACCEPT\n');
     writeFileSync(join(p, 'conf.d', 'web.yaml'), SERVICE.replace('443', '8443'));
-    await refused(p, [], `./build/firewall exists and is not a gen-fw bundle; nothing was written (build/firewall/${extra.slice('build/firewall/'.length)} is not in its manifest.json)`, root);
+    await refused(
+      p,
+      [],
+      `./build/firewall exists and is not a gen-fw bundle; nothing was written (build/firewall/${extra.slice('build/firewall/'.length)} is not in its manifest.json)`,
+      root,
+    );
   });
 
   it('a previous bundle with a symlink added', async () => {
@@ -228,7 +258,9 @@ const start: fc.Arbitrary<Start> = fc.oneof(
   fc.string({ maxLength: 10 }).map((text) => ({ kind: 'file' as const, text })),
   fc.constantFrom('keep', 'nowhere', '.').map((to) => ({ kind: 'symlink' as const, to })),
   tree.map((t) => ({ kind: 'tree' as const, tree: t })),
-  fc.record({ extra: tree, at: fc.constantFrom('', 'rootfs', 'rootfs/opt/sbin/iptables_conf.d', 'rootfs/new/deep'), drop: fc.nat(12) }).map((b) => ({ kind: 'bundle' as const, ...b })),
+  fc
+    .record({ extra: tree, at: fc.constantFrom('', 'rootfs', 'rootfs/opt/sbin/iptables_conf.d', 'rootfs/new/deep'), drop: fc.nat(12) })
+    .map((b) => ({ kind: 'bundle' as const, ...b })),
 );
 
 describe('property: nothing but a previous bundle’s own files is ever removed or changed', () => {
@@ -266,7 +298,10 @@ describe('property: nothing but a previous bundle’s own files is ever removed 
         const st = lstatSync(out, { throwIfNoEntry: false });
         const own = new Set(prevFiles);
         const replaceable =
-          !st || (st.isDirectory() && !st.isSymbolicLink() && (readdirSync(out).length === 0 || (s.kind === 'bundle' && listFiles(out).every((f) => own.has(f)))));
+          !st ||
+          (st.isDirectory() &&
+            !st.isSymbolicLink() &&
+            (readdirSync(out).length === 0 || (s.kind === 'bundle' && listFiles(out).every((f) => own.has(f)))));
         const before = snapshotTree(p);
         const r = await render(p);
 
@@ -284,7 +319,8 @@ describe('property: nothing but a previous bundle’s own files is ever removed 
         expect(readdirSync(join(p, 'build'))).toEqual(['firewall']);
         // Outside --out, everything as it was.
         const after = snapshotTree(p);
-        const outside = (snap: Record<string, string>) => Object.fromEntries(Object.entries(snap).filter(([k]) => k !== 'build/firewall' && !k.startsWith('build/firewall/')));
+        const outside = (snap: Record<string, string>) =>
+          Object.fromEntries(Object.entries(snap).filter(([k]) => k !== 'build/firewall' && !k.startsWith('build/firewall/')));
         expect(outside(after)).toEqual(outside(before));
       }),
       { numRuns: Number(process.env.GENFW_OUTDIR_RUNS ?? 40), seed: Number(process.env.GENFW_OUTDIR_SEED ?? 18) },

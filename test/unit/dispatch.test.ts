@@ -71,7 +71,13 @@ const range = fc.oneof(
   fc.tuple(port, fc.integer({ min: 0, max: 3000 })).map(([a, w]) => ({ from: a, to: Math.min(65535, a + w) })),
 );
 const inRule: fc.Arbitrary<InRule> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ proto: fc.constantFrom('tcp', 'udp'), dport: fc.array(range, { minLength: 1, maxLength: 20 }) }) as fc.Arbitrary<InRule> },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      proto: fc.constantFrom('tcp', 'udp'),
+      dport: fc.array(range, { minLength: 1, maxLength: 20 }),
+    }) as fc.Arbitrary<InRule>,
+  },
   { weight: 1, arbitrary: fc.record({ proto: fc.constantFrom<Proto>('tcp', 'udp', 'icmp', 'all') }) },
 );
 const services = fc.array(fc.array(inRule, { minLength: 1, maxLength: 4 }), { minLength: 0, maxLength: 60 });
@@ -80,14 +86,25 @@ const packet: fc.Arbitrary<Packet> = fc.record({ proto: fc.constantFrom('tcp', '
 function fragmentsOf(svcs: InRule[][]): FragmentModel[] {
   return svcs.map((rules, i) => {
     const service = `s${i}`;
-    const inbound = inboundChains(service, rules.map((rule) => ({ rule, families: [4] })));
+    const inbound = inboundChains(
+      service,
+      rules.map((rule) => ({ rule, families: [4] })),
+    );
     return { service, file: '', sha256: '', sections: [], inbound };
   });
 }
 
 describe('inbound guards and the port dispatch', () => {
   it('merges overlapping and adjacent port ranges', () => {
-    expect(mergeRanges([{ from: 10, to: 20 }, { from: 5, to: 9 }, { from: 22, to: 22 }, { from: 21, to: 21 }, { from: 30, to: 31 }])).toEqual([
+    expect(
+      mergeRanges([
+        { from: 10, to: 20 },
+        { from: 5, to: 9 },
+        { from: 22, to: 22 },
+        { from: 21, to: 21 },
+        { from: 30, to: 31 },
+      ]),
+    ).toEqual([
       { from: 5, to: 22 },
       { from: 30, to: 31 },
     ]);
@@ -101,7 +118,10 @@ describe('inbound guards and the port dispatch', () => {
   it('never skips a service whose rules could match: every guard covers its rules', () => {
     fc.assert(
       fc.property(fc.array(inRule, { minLength: 1, maxLength: 6 }), packet, (rules, p) => {
-        const [chain] = inboundChains('x', rules.map((rule) => ({ rule, families: [4] })));
+        const [chain] = inboundChains(
+          'x',
+          rules.map((rule) => ({ rule, families: [4] })),
+        );
         const jumps = chain!.jumps.filter((j) => argsMatch(j.args, p));
         expect(jumps.length).toBeLessThanOrEqual(1); // disjoint: a packet enters at most once
         if (rules.some((r) => ruleMatches(r, p))) expect(jumps).toHaveLength(1);
@@ -120,7 +140,12 @@ describe('inbound guards and the port dispatch', () => {
         if (!d) return;
         for (const p of packets) {
           // The linear list of jumps enters these (a guard may be wider than its rules: > 15 ports).
-          const linear = fragments.flatMap((f) => f.inbound.flatMap((c) => c.jumps).filter((j) => argsMatch(j.args, p)).map((j) => target(j.args).chain));
+          const linear = fragments.flatMap((f) =>
+            f.inbound
+              .flatMap((c) => c.jumps)
+              .filter((j) => argsMatch(j.args, p))
+              .map((j) => target(j.args).chain),
+          );
           const must = svcs.flatMap((rules, i) => (rules.some((r) => ruleMatches(r, p)) ? [`GFW-I-s${i}`] : []));
           const walked = walkDispatch(d, p);
           expect(walked.filter((c) => linear.includes(c))).toEqual(walked); // only what the list enters...

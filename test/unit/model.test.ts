@@ -66,7 +66,11 @@ describe('shell quoting', () => {
 
 describe('implied settings', () => {
   it("always leaves Kubernetes' and Docker's chains out of the saved state when they are enabled", () => {
-    const host = mustCheck(hostSchema, { kubernetes: { enabled: true }, docker: { enabled: true }, drift_check: { ignore_chains: ['f2b-*'] } });
+    const host = mustCheck(hostSchema, {
+      kubernetes: { enabled: true },
+      docker: { enabled: true },
+      drift_check: { ignore_chains: ['f2b-*'] },
+    });
     const c = withImpliedSettings({ host, services: [] });
     expect(c.host.drift_check.ignore_chains).toEqual(['f2b-*', 'DOCKER*', 'KUBE-*', 'CNI-*', 'cali-*']);
   });
@@ -81,7 +85,21 @@ describe('notrack rules', () => {
         name: 'dns',
         file: 'conf.d/dns.yaml',
         sha256: '',
-        rules: [{ direction: 'in', proto: 'tcp', dport: [parsePort(53)], sport: [parsePort('1024:65535')], interface: 'eth1', source: parseAddressSpec('198.51.100.0/24'), destination: parseAddressSpec('192.0.2.1'), action: 'accept', log: false, audit: false, notrack: true }],
+        rules: [
+          {
+            direction: 'in',
+            proto: 'tcp',
+            dport: [parsePort(53)],
+            sport: [parsePort('1024:65535')],
+            interface: 'eth1',
+            source: parseAddressSpec('198.51.100.0/24'),
+            destination: parseAddressSpec('192.0.2.1'),
+            action: 'accept',
+            log: false,
+            audit: false,
+            notrack: true,
+          },
+        ],
       },
       host,
       new SetRegistry(new Map()),

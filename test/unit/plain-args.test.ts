@@ -11,7 +11,16 @@ function commanderOptions(add: (c: Command) => Command, name: string, args: stri
 }
 
 /** Lines commander must read instead, with its own messages. */
-const forCommander = [[['--help']], [['-h']], [['--bogus', 'x']], [['--saved']], [['--out']], [['--saved=a.v4']], [['--out=x']], [['positional']]];
+const forCommander = [
+  [['--help']],
+  [['-h']],
+  [['--bogus', 'x']],
+  [['--saved']],
+  [['--out']],
+  [['--saved=a.v4']],
+  [['--out=x']],
+  [['positional']],
+];
 
 describe('gen-fw check reads a plain command line without commander', () => {
   it.each([

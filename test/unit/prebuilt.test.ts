@@ -29,7 +29,8 @@ async function configOf(services: number, host = ''): Promise<Config> {
   const dir = join(tmp, `p${services}-${host.length}`);
   mkdirSync(join(dir, 'conf.d'), { recursive: true });
   writeFileSync(join(dir, 'gen-fw.yaml'), host);
-  for (let i = 0; i < services; i++) writeFileSync(join(dir, 'conf.d', `s${String(i).padStart(3, '0')}.yaml`), serviceYaml(i, !host.includes('ipv6: false')));
+  for (let i = 0; i < services; i++)
+    writeFileSync(join(dir, 'conf.d', `s${String(i).padStart(3, '0')}.yaml`), serviceYaml(i, !host.includes('ipv6: false')));
   return (await loadConfig({ config: join(dir, 'gen-fw.yaml'), confD: join(dir, 'conf.d') })).config;
 }
 
@@ -41,7 +42,8 @@ function expectedRecords(ruleset: Ruleset): string[] {
   const out: string[] = [];
   for (const f of ruleset.fragments) {
     for (const s of f.sections) {
-      for (const r of s.rules) if (!(r.chain === CHAIN.inputRules && dispatched.has(r.family))) out.push(line(r, `iptables_${f.service}.sh`));
+      for (const r of s.rules)
+        if (!(r.chain === CHAIN.inputRules && dispatched.has(r.family))) out.push(line(r, `iptables_${f.service}.sh`));
     }
   }
   for (const d of ruleset.dispatch) {

@@ -35,7 +35,7 @@ describe('set files stay inside the project and are never echoed (issue 19.10)',
     mkdirSync(join(root, 'link/lists'), { recursive: true });
     symlinkSync(join(root, 'shadow'), join(root, 'link/lists/x.txt'));
     const link = await project('link', '{ x: { file: lists/x.txt } }');
-    expect(link.text).toContain('sets.x.file: leads out of the project (gen-fw.yaml\'s directory, through a symlink)');
+    expect(link.text).toContain("sets.x.file: leads out of the project (gen-fw.yaml's directory, through a symlink)");
     for (const r of [link]) expect(r.text).not.toContain('s3cr3t');
   });
 

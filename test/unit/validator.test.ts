@@ -24,7 +24,8 @@ async function service(text: string) {
   return validateService({ name: 'svc', parsed: r.parsed, sha256: '' }, undefined);
 }
 
-const lines = (ps: { line?: number; col?: number; key?: string; message: string }[]) => ps.map((p) => `${p.line}:${p.col} ${p.key ?? ''}: ${p.message}`);
+const lines = (ps: { line?: number; col?: number; key?: string; message: string }[]) =>
+  ps.map((p) => `${p.line}:${p.col} ${p.key ?? ''}: ${p.message}`);
 
 describe('the defaults', () => {
   it('an empty gen-fw.yaml means exactly these settings', async () => {
@@ -40,7 +41,13 @@ describe('the defaults', () => {
       deny: {},
       ssh: {
         port: { from: 22, to: 22 },
-        source: { addresses: [{ family: 4, text: '0.0.0.0/0', any: true }, { family: 6, text: '::/0', any: true }], sets: [] },
+        source: {
+          addresses: [
+            { family: 4, text: '0.0.0.0/0', any: true },
+            { family: 6, text: '::/0', any: true },
+          ],
+          sets: [],
+        },
         rate_limit: { hits: 4, seconds: 60 },
       },
       dns: true,
@@ -54,7 +61,11 @@ describe('the defaults', () => {
       kubernetes: { enabled: false },
       sets: {},
       persistence: { iptables_persistent: true, pre_up: true },
-      drift_check: { schedule: '*/15 * * * *', ignore_chains: ['DOCKER*', 'KUBE-*', 'CNI-*', 'cali-*', 'f2b-*'], textfile_dir: '/var/lib/prometheus/node-exporter' },
+      drift_check: {
+        schedule: '*/15 * * * *',
+        ignore_chains: ['DOCKER*', 'KUBE-*', 'CNI-*', 'cali-*', 'f2b-*'],
+        textfile_dir: '/var/lib/prometheus/node-exporter',
+      },
       allow_no_ssh: false,
     });
     // No gen-fw.yaml at all means the same; so does init's written form of the defaults.
@@ -63,7 +74,9 @@ describe('the defaults', () => {
   });
 
   it('a rule fills in proto, action, log and audit; a service its rules', async () => {
-    expect((await service('rules: [{ direction: in }]')).service?.rules).toEqual([{ direction: 'in', proto: 'all', action: 'accept', log: false, audit: false }]);
+    expect((await service('rules: [{ direction: in }]')).service?.rules).toEqual([
+      { direction: 'in', proto: 'all', action: 'accept', log: false, audit: false },
+    ]);
     expect((await service('')).service?.rules).toEqual([]);
   });
 
@@ -142,7 +155,9 @@ describe('every key', () => {
     // Lines 3 and 4 are the rule's other keys; line 5 is the key under test.
     const base = { direction: 'in', proto: 'tcp' } as Record<string, string>;
     delete base[key];
-    const others = Object.entries({ ...base, description: 'x' }).slice(0, 2).map(([k, v]) => (k === 'description' ? 'comment: x' : `${k}: ${v}`));
+    const others = Object.entries({ ...base, description: 'x' })
+      .slice(0, 2)
+      .map(([k, v]) => (k === 'description' ? 'comment: x' : `${k}: ${v}`));
     const rule = (v: string) => `description: test\nrules:\n  - ${others[0]}\n    ${others[1]}\n    ${key}: ${v}\n`;
     expect((await service(rule(good))).problems).toEqual([]);
     const refused = lines((await service(rule(bad))).problems);
@@ -152,7 +167,8 @@ describe('every key', () => {
   });
 
   it.each(HOST_KEYS)('%s: taken, and refused at its line and column', async (key, good, bad, message) => {
-    const file = (v: string) => `ipv6: true\n${key === 'ipv6' ? 'loopback' : key}: ${key === 'ipv6' ? 'true' : v}\n${key === 'ipv6' ? `ipv6x: 1\n` : ''}`;
+    const file = (v: string) =>
+      `ipv6: true\n${key === 'ipv6' ? 'loopback' : key}: ${key === 'ipv6' ? 'true' : v}\n${key === 'ipv6' ? `ipv6x: 1\n` : ''}`;
     if (key === 'ipv6') {
       expect((await host(`ipv6: ${good}\n`)).problems).toEqual([]);
       expect(lines((await host(`loopback: true\nipv6: ${bad}\n`)).problems)).toEqual([`2:7 ipv6: ${message}`]);
@@ -168,7 +184,9 @@ describe('every key', () => {
 
 describe('problems', () => {
   it('unknown keys at every level, at the key, with "did you mean" or the known keys', async () => {
-    expect(lines((await host('polcy: {}\nssh:\n  prot: 22\n  rate_limit: { hits: 3, secs: 9 }\nsets: { a: { fil: x } }\n')).problems)).toEqual([
+    expect(
+      lines((await host('polcy: {}\nssh:\n  prot: 22\n  rate_limit: { hits: 3, secs: 9 }\nsets: { a: { fil: x } }\n')).problems),
+    ).toEqual([
       // Inside a mapping, its keys' problems in the definition's order, then its unknown keys.
       '4:15 ssh.rate_limit.seconds: is required',
       '4:26 ssh.rate_limit.secs: unknown key (known keys: hits, seconds)',

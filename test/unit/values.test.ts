@@ -12,10 +12,18 @@ const refusal = (f: () => unknown): string => {
 };
 
 describe('cron schedules are checked field by field, as cron reads them (issue 19.5)', () => {
-  it.each(['*/15 * * * *', '0 3 * * 1-5', '5,35 */2 * * *', '0 0 31 12 7', '0 3 * jan-mar mon-fri', '0-30/5 * 1-31/2 * *', '@reboot', '@hourly', '@midnight', '59 23 31 DEC SAT'])(
-    'takes %s',
-    (s) => expect(parseSchedule(s)).toBe(s),
-  );
+  it.each([
+    '*/15 * * * *',
+    '0 3 * * 1-5',
+    '5,35 */2 * * *',
+    '0 0 31 12 7',
+    '0 3 * jan-mar mon-fri',
+    '0-30/5 * 1-31/2 * *',
+    '@reboot',
+    '@hourly',
+    '@midnight',
+    '59 23 31 DEC SAT',
+  ])('takes %s', (s) => expect(parseSchedule(s)).toBe(s));
   it.each([
     ['99 99 99 99 99', 'minute field "99": 99 is out of range 0-59'],
     ['*/0 * * * *', 'minute field "*/0": step 0 is out of range 1-60'],
@@ -33,13 +41,18 @@ describe('cron schedules are checked field by field, as cron reads them (issue 1
 });
 
 describe("limits stay in xt_limit's range (issue 19.11): iptables says Rate too fast above 10000/s", () => {
-  it.each([['10000/s', '10000/second'], ['600000/min', '600000/minute'], ['36000000/hour', '36000000/hour'], ['1/day', '1/day']])('takes %s', (v, want) =>
-    expect(parseLimit(v)).toBe(want),
-  );
-  it.each([['10001/s', 'at most 10000/second'], ['999999/s', 'at most 10000/second'], ['600001/m', 'at most 600000/minute'], ['864000001/d', 'at most 864000000/day']])(
-    'refuses %s',
-    (v, message) => expect(refusal(() => parseLimit(v))).toContain(message),
-  );
+  it.each([
+    ['10000/s', '10000/second'],
+    ['600000/min', '600000/minute'],
+    ['36000000/hour', '36000000/hour'],
+    ['1/day', '1/day'],
+  ])('takes %s', (v, want) => expect(parseLimit(v)).toBe(want));
+  it.each([
+    ['10001/s', 'at most 10000/second'],
+    ['999999/s', 'at most 10000/second'],
+    ['600001/m', 'at most 600000/minute'],
+    ['864000001/d', 'at most 864000000/day'],
+  ])('refuses %s', (v, message) => expect(refusal(() => parseLimit(v))).toContain(message));
 });
 
 describe('IPv6 forms that carry an IPv4 address are refused, each the same way (issue 19.13, 19.14)', () => {

@@ -1,6 +1,18 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,7 +71,8 @@ describe('--out is an ordinary directory, replaced whole', () => {
     const parent = join(tmp, 'same');
     const out = join(parent, 'fw');
     await writeBundle(bundle({ x: '1', 'd/y': '2' }), out);
-    const stamp = () => ['', 'x', 'd', 'd/y', 'manifest.json'].map((p) => `${statSync(join(out, p)).ino} ${statSync(join(out, p)).mtimeMs}`);
+    const stamp = () =>
+      ['', 'x', 'd', 'd/y', 'manifest.json'].map((p) => `${statSync(join(out, p)).ino} ${statSync(join(out, p)).mtimeMs}`);
     const before = stamp();
     const r = await emitBundle(out, (sink) => {
       for (const [p, f] of bundle({ x: '1', 'd/y': '2' })) sink.add(p, f.content, f.mode);
@@ -153,7 +166,9 @@ describe('only a bundle gen-fw made is replaced', () => {
     const parent = join(tmp, 'other-link');
     await writeBundle(bundle({ x: 'old' }), join(parent, 'elsewhere'));
     symlinkSync('elsewhere', join(parent, 'fw'));
-    await expect(writeBundle(bundle({ x: 'new' }), join(parent, 'fw'))).rejects.toThrow('exists and is not a gen-fw bundle; nothing was written (a symbolic link)');
+    await expect(writeBundle(bundle({ x: 'new' }), join(parent, 'fw'))).rejects.toThrow(
+      'exists and is not a gen-fw bundle; nothing was written (a symbolic link)',
+    );
     expect(readFileSync(join(parent, 'elsewhere', 'x'), 'utf8')).toBe('old');
     expect(readdirSync(parent).sort()).toEqual(['elsewhere', 'fw']);
   });

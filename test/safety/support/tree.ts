@@ -53,7 +53,10 @@ export function verifyBundle(out: string): string {
   const dir = realpathSync(out);
   const manifestText = readFileSync(join(dir, 'manifest.json'));
   const manifest = JSON.parse(manifestText.toString('utf8')) as Manifest;
-  const listed = manifest.files.map((f) => f.path).concat('manifest.json').sort();
+  const listed = manifest.files
+    .map((f) => f.path)
+    .concat('manifest.json')
+    .sort();
   const present = listFiles(dir);
   if (JSON.stringify(present) !== JSON.stringify(listed)) {
     throw new Error(`${out}: files differ from manifest.json\n  present: ${present.length}\n  listed: ${listed.length}`);
