@@ -123,6 +123,19 @@ export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack
   }
 
   const b = new Builder(host, sets);
+  /** A LOG with the host's limit and level: what the drop, reject and audit chains write first. */
+  const logAt = (prefix: string): string[] => [
+    '-m',
+    'limit',
+    '--limit',
+    host.logging.limit,
+    '-j',
+    'LOG',
+    '--log-prefix',
+    prefix,
+    '--log-level',
+    String(host.logging.level),
+  ];
   const invalidTarget = audit ? ['-j', CHAIN.audit] : ['-j', 'DROP'];
   const lo: Family[] = [4, 6];
   const all: Family[] = families;
@@ -130,18 +143,7 @@ export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack
 
   // --- the shared drop and reject chains; in mode: audit, the one that logs and accepts instead
   if (audit) {
-    const log = [
-      '-m',
-      'limit',
-      '--limit',
-      host.logging.limit,
-      '-j',
-      'LOG',
-      '--log-prefix',
-      AUDIT_PREFIX,
-      '--log-level',
-      String(host.logging.level),
-    ];
+    const log = logAt(AUDIT_PREFIX);
     const title = `${CHAIN.audit}: mode audit: log (at most ${host.logging.limit}) what enforce would drop or reject, then accept`;
     b.add(
       title,
@@ -163,18 +165,7 @@ export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack
       lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.auditPass, args: ['-j', 'RETURN'] })),
     );
   } else if (host.logging.dropped) {
-    const log = [
-      '-m',
-      'limit',
-      '--limit',
-      host.logging.limit,
-      '-j',
-      'LOG',
-      '--log-prefix',
-      host.logging.prefix,
-      '--log-level',
-      String(host.logging.level),
-    ];
+    const log = logAt(host.logging.prefix);
     b.add(
       `${CHAIN.drop}: log (at most ${host.logging.limit}), then drop`,
       lo.map((family) => ({ family, table: 'filter' as const, chain: CHAIN.drop, args: log })),
@@ -193,18 +184,7 @@ export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack
           family,
           table: 'filter',
           chain: CHAIN.reject,
-          args: [
-            '-m',
-            'limit',
-            '--limit',
-            host.logging.limit,
-            '-j',
-            'LOG',
-            '--log-prefix',
-            host.logging.prefix,
-            '--log-level',
-            String(host.logging.level),
-          ],
+          args: logAt(host.logging.prefix),
         });
       }
       rules.push({ family, table: 'filter', chain: CHAIN.reject, args: ['-p', 'tcp', '-j', 'REJECT', '--reject-with', 'tcp-reset'] });
