@@ -34,6 +34,28 @@ const helpers = {
 
 export type Template = (data: object) => string;
 
+/** What a custom template may print without a quoting helper: a plain word (or number). */
+const PLAIN_WORD = /^[A-Za-z0-9_.,:/=+@%-]*$/;
+
+/**
+ * The helper every `{{x}}` of a custom template is routed through (see guardPrints): the
+ * value printed only when it is a plain word, so that quoting never depends on the author.
+ */
+const PRINTED = 'gfwPrinted';
+function printed(value: unknown, name: unknown, file: unknown, line: unknown): string {
+  // Strict mode checks the names a template prints, not a helper's arguments: as it would.
+  if (value === undefined) throw new Error(`${JSON.stringify(name)} not defined`);
+  const text = typeof value === 'number' ? String(value) : value;
+  if (typeof text === 'string' && PLAIN_WORD.test(text)) return text;
+  throw new InputError([
+    {
+      file: String(file),
+      line: Number(line),
+      message: 'template prints a value unquoted; use {{sh x}} (a shell word) or {{comment x}} (comment text)',
+    },
+  ]);
+}
+
 /**
  * No HTML escaping (output is shell; escaping for shell is done by named helpers), and
  * strict + knownHelpersOnly: a typo in a template fails the render. The build's precompiled
@@ -45,6 +67,9 @@ export const COMPILE_OPTIONS = {
   knownHelpersOnly: true,
   knownHelpers: Object.fromEntries(Object.keys(helpers).map((k) => [k, true])),
 } as const;
+
+/** The options of a custom template: those, and the helper its plain prints go through. */
+const CUSTOM_COMPILE_OPTIONS = { ...COMPILE_OPTIONS, knownHelpers: { ...COMPILE_OPTIONS.knownHelpers, [PRINTED]: true } };
 
 /** One .hbs file of a templates directory; `path` is relative to it ("partials/header.hbs"). */
 export interface TemplateFile {
@@ -157,13 +182,22 @@ export function loadTemplates(dir: string, precompiled: PrecompiledTemplates | n
   const hb: Runtime & Partial<Pick<typeof HandlebarsNamespace, 'compile' | 'precompile'>> = (
     compiled.length === 0 ? handlebarsRuntime() : handlebarsFull()
   ).create();
-  hb.registerHelper(helpers);
+  hb.registerHelper({ ...helpers, [PRINTED]: printed });
+  const shipped = compiled.length ? shippedTexts() : new Map<string, string>();
   const templates = new Map<string, Template>();
   for (const { f, spec } of plan) {
     // hb.compile is lazy (it compiles at the first call, mid-render): precompiling once here
     // finds a broken template in --templates before anything is written.
-    if (!spec) checkTemplate(hb.precompile!, dir, f);
-    const template = spec ? hb.template(spec) : hb.compile!(f.text, COMPILE_OPTIONS);
+    let template: Template | undefined;
+    if (spec) template = hb.template(spec);
+    else if (shipped.get(f.path) === f.text) {
+      checkTemplate(hb.precompile!, dir, f, f.text, COMPILE_OPTIONS);
+      template = hb.compile!(f.text, COMPILE_OPTIONS);
+    } else {
+      const ast = guardPrints(parseTemplate(hb as typeof HandlebarsNamespace, dir, f), join(dir, f.path));
+      checkTemplate(hb.precompile!, dir, f, ast, CUSTOM_COMPILE_OPTIONS);
+      template = hb.compile!(ast, CUSTOM_COMPILE_OPTIONS);
+    }
     // A partial's failure is caught by the template that includes it.
     if (f.partial) hb.registerPartial(f.name, template);
     else templates.set(f.name, reportingFailures(template, join(dir, f.path)));
@@ -172,15 +206,85 @@ export function loadTemplates(dir: string, precompiled: PrecompiledTemplates | n
 }
 
 /** A template that does not compile is bad input (exit 2, nothing written), named with its file and line. */
-function checkTemplate(precompile: typeof HandlebarsNamespace.precompile, dir: string, f: TemplateFile): void {
+function checkTemplate(
+  precompile: typeof HandlebarsNamespace.precompile,
+  dir: string,
+  f: TemplateFile,
+  input: string | hbs.AST.Program,
+  options: CompileOptions,
+): void {
   try {
-    precompile(f.text, COMPILE_OPTIONS);
+    precompile(input, options);
   } catch (e) {
-    const message = (e as Error).message ?? String(e);
-    const line = /on line (\d+)/.exec(message)?.[1];
-    throw new InputError([
-      { file: join(dir, f.path), line: line ? Number(line) : undefined, message: `not a valid template: ${message.split('\n')[0]}` },
-    ]);
+    throw invalidTemplate(dir, f, e);
+  }
+}
+
+function invalidTemplate(dir: string, f: TemplateFile, e: unknown): InputError {
+  const message = (e as Error).message ?? String(e);
+  const line = /on line (\d+)/.exec(message)?.[1];
+  return new InputError([
+    { file: join(dir, f.path), line: line ? Number(line) : undefined, message: `not a valid template: ${message.split('\n')[0]}` },
+  ]);
+}
+
+type CompileOptions = Parameters<typeof HandlebarsNamespace.precompile>[1];
+
+function parseTemplate(hb: typeof HandlebarsNamespace, dir: string, f: TemplateFile): hbs.AST.Program {
+  try {
+    return hb.parse(f.text);
+  } catch (e) {
+    throw invalidTemplate(dir, f, e);
+  }
+}
+
+/**
+ * A custom template (one that is not the package's own file) must not decide how a config
+ * value is quoted: `{{{x}}}` and `{{& x}}` are refused, and every `{{x}}` that is not a
+ * helper call becomes `{{gfwPrinted x "x" "FILE" LINE}}`, which prints only a plain word.
+ * The package's templates are reviewed code and print pre-formatted lines as they are.
+ */
+function guardPrints(ast: hbs.AST.Program, file: string): hbs.AST.Program {
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!node || typeof node !== 'object') return;
+    const n = node as Record<string, unknown> & { type?: string };
+    if (n.type === 'MustacheStatement') {
+      const m = n as unknown as hbs.AST.MustacheStatement;
+      const line = m.loc?.start.line ?? 0;
+      if (!m.escaped) {
+        throw new InputError([
+          { file, line, message: 'template prints a value unquoted ({{{ }}} or {{& }}); use {{sh x}} or {{comment x}}' },
+        ]);
+      }
+      const helperCall =
+        m.params.length > 0 ||
+        m.hash !== undefined ||
+        (m.path.type === 'PathExpression' && Object.hasOwn(helpers, (m.path as hbs.AST.PathExpression).original));
+      if (!helperCall) {
+        const loc = m.loc;
+        const name = m.path.type === 'PathExpression' ? (m.path as hbs.AST.PathExpression).original : '';
+        m.params = [
+          m.path,
+          { type: 'StringLiteral', value: name, original: name, loc } as hbs.AST.StringLiteral,
+          { type: 'StringLiteral', value: file, original: file, loc } as hbs.AST.StringLiteral,
+          { type: 'NumberLiteral', value: line, original: line, loc } as hbs.AST.NumberLiteral,
+        ];
+        m.path = { type: 'PathExpression', data: false, depth: 0, parts: [PRINTED], original: PRINTED, loc } as hbs.AST.PathExpression;
+      }
+    }
+    for (const [key, value] of Object.entries(n)) if (key !== 'loc') visit(value);
+  };
+  visit(ast);
+  return ast;
+}
+
+/** The package's own templates/ (path → text): a file with the same text is not custom. */
+function shippedTexts(): Map<string, string> {
+  try {
+    return new Map(readTemplateFiles(join(packageRoot, 'templates')).map((f) => [f.path, f.text]));
+  } catch {
+    return new Map();
   }
 }
 

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,5 +43,45 @@ describe('a broken --templates is bad input: exit 2 naming the path, nothing wri
     expect(file.exitCode, file.stderr).toBe(2);
     expect(file.stderr).toContain('conf.d/web.yaml: is not a directory');
     expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+});
+
+describe('a custom template cannot print a config value unquoted (issue 19.14)', () => {
+  const withLine = (line: string) => (t: string) => appendFileSync(join(t, 'fragment.sh.hbs'), `${line}\n`);
+  const quoted = (dir: string) =>
+    writeFileSync(
+      join(dir, 'conf.d/web.yaml'),
+      "description: 'web; rm -rf / $(id)'\nrules:\n  - { direction: in, proto: tcp, dport: 80 }\n",
+    );
+
+  for (const line of ['{{description}}', 'echo {{ description }}']) {
+    it(`${line} (not a plain word): exit 2 naming the template and line, nothing written`, async () => {
+      const dir = project(withLine(line));
+      quoted(dir);
+      const r = await render(dir, 'tpl');
+      expect(r.exitCode, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/tpl\/fragment\.sh\.hbs:\d+: template prints a value unquoted; use \{\{sh x\}\}/);
+      expect(r.stderr).not.toContain('internal error');
+      expect(existsSync(join(dir, 'out'))).toBe(false);
+    });
+  }
+
+  for (const line of ['{{{description}}}', '{{& description}}', '{{{sh description}}}']) {
+    it(`${line}: refused before rendering, exit 2, nothing written`, async () => {
+      const dir = project(withLine(line));
+      const r = await render(dir, 'tpl');
+      expect(r.exitCode, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/tpl\/fragment\.sh\.hbs:\d+: template prints a value unquoted \(\{\{\{ \}\}\} or \{\{& \}\}\)/);
+      expect(existsSync(join(dir, 'out'))).toBe(false);
+    });
+  }
+
+  it('{{sh description}} and {{comment description}} render; plain words ({{service}}) print as they are', async () => {
+    const dir = project(withLine('echo {{sh description}} # {{comment description}} {{service}}'));
+    quoted(dir);
+    const r = await render(dir, 'tpl');
+    expect(r.exitCode, r.stderr).toBe(0);
+    const script = readFileSync(join(dir, 'out/rootfs/opt/sbin/iptables_conf.d/iptables_web.sh'), 'utf8');
+    expect(script).toContain('echo "web; rm -rf / \\$(id)" # web; rm -rf / $(id) web\n');
   });
 });
