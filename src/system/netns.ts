@@ -1,5 +1,8 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { EnvironmentError } from '../errors.js';
@@ -10,7 +13,20 @@ import { cleanUpOnInterrupt } from './interrupt.js';
 import { lookupUser } from './users.js';
 
 const run = promisify(execFile);
-const probe = fileURLToPath(new URL('./probe.js', import.meta.url));
+const packagedProbe = fileURLToPath(new URL('./probe.js', import.meta.url));
+
+/**
+ * The probe, copied where any user can read it: a packet sent `--user nobody` runs it as
+ * nobody, who may not reach gen-fw's own files (a checkout under /root, a 0700 directory).
+ */
+function readableProbe(): { dir: string; probe: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'gen-fw-probe-'));
+  chmodSync(dir, 0o755);
+  const probe = join(dir, 'probe.mjs');
+  copyFileSync(packagedProbe, probe);
+  chmodSync(probe, 0o644);
+  return { dir, probe };
+}
 const HOST_MAC = '02:00:00:67:66:01';
 const PEER_MAC = '02:00:00:67:66:02';
 
@@ -41,6 +57,8 @@ export class KernelLab {
   private hostIf: string | undefined;
   private closed = false;
   private readonly forget: () => void;
+
+  private readonly probeCopy = readableProbe();
 
   private constructor(id: string) {
     this.host = `gfw-explain-${id}-h`;
@@ -94,10 +112,12 @@ export class KernelLab {
     this.forget();
     await run('ip', ['netns', 'del', this.host]).catch(() => undefined);
     await run('ip', ['netns', 'del', this.peer]).catch(() => undefined);
+    rmSync(this.probeCopy.dir, { recursive: true, force: true });
   }
 
   private removeSync(): void {
     this.closed = true;
+    rmSync(this.probeCopy.dir, { recursive: true, force: true });
     for (const ns of [this.host, this.peer]) {
       try {
         execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
@@ -153,7 +173,7 @@ export class KernelLab {
     };
     if (p.proto === 'tcp' || p.proto === 'udp') {
       const send = { proto: p.proto, source: p.source, destination: p.destination, sport: p.sport, dport: p.dport, timeoutMs: 700 };
-      const r = await this.exec(ns, asUser([process.execPath, probe, JSON.stringify(send)]), true);
+      const r = await this.exec(ns, asUser([process.execPath, this.probeCopy.probe, JSON.stringify(send)]), true);
       const seen = r.stdout.trim();
       if (seen === 'answered' || seen === 'silent' || seen === 'blocked') return seen;
       throw new EnvironmentError(`could not send the packet in the scratch namespace: ${r.stderr.trim() || seen}`);

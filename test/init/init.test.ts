@@ -20,8 +20,11 @@ import { parse } from 'yaml';
 import { parseYamlFile } from '../../src/parse/parse-yaml.js';
 import { SCHEMA_FILES, jsonSchemas } from '../../src/validate/json-schema.js';
 import { validateHost } from '../../src/validate/validate-config.js';
-import { NOBODY, asUser, publicTempDir } from '../helpers/any-user.js';
+import { NOBODY, asUser, cliForAnyUser, publicTempDir } from '../helpers/any-user.js';
 import { cli, repoRoot, runCli } from '../helpers/render.js';
+
+/** The CLI copied where nobody can read it (the checkout may be a 0700 directory). */
+const anyUserCli = cliForAnyUser();
 
 const PROJECT_FILES = [
   '.gitignore',
@@ -202,13 +205,12 @@ describe('gen-fw init', () => {
     const closed = publicTempDir('gen-fw-init-closed-');
     try {
       const [setpriv, ...opts] = asUser(NOBODY);
-      const w = await execa(setpriv!, [...opts, process.execPath, cli, 'init', join(closed, 'project')], {
+      const w = await execa(setpriv!, [...opts, process.execPath, await anyUserCli(), 'init', join(closed, 'project')], {
         reject: false,
         cwd: closed,
         env: { NO_COLOR: '1' },
       });
-      if (w.exitCode !== 0 && w.stderr.includes('Cannot find module'))
-        throw new Error(`nobody cannot run the CLI from ${cli}: ${w.stderr}`);
+      if (w.exitCode !== 0 && w.stderr.includes('Cannot find module')) throw new Error(`nobody cannot run the CLI: ${w.stderr}`);
       expect(w.exitCode, w.stderr).toBe(3);
       expect(w.stderr).toContain('cannot create');
       expect(readdirSync(closed)).toEqual([]);
