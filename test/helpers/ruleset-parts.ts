@@ -1,5 +1,6 @@
 import { BUILTIN_CHAINS } from '../../src/shared/ownership.js';
 import type { Bench } from './netns.js';
+import { waitFor as pollFor } from './wait-for.js';
 
 // An iptables-save dump split into what gen-fw owns and what belongs to everybody else, as
 // the rollback must tell them apart; and the ipsets, to see rules and members together.
@@ -72,12 +73,7 @@ export async function netnsInode(bench: Bench, ns: string = bench.host): Promise
   return (await bench.exec(ns, 'stat', ['-L', '-c', '%i', '/proc/self/ns/net'])).stdout.trim();
 }
 
-/** Poll until `done()` holds; throws with `what` after the deadline. */
+/** Poll until `done()` holds (the shared waitFor); throws with `what` after the deadline. */
 export async function waitFor(what: string, done: () => Promise<boolean>, deadlineMs = 60_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    if (await done()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await pollFor(done, { what, timeoutMs: deadlineMs });
 }
