@@ -12,6 +12,9 @@ const ROOT_ONLY = [
   'test/docker/**/*.test.ts',
   'test/check/netns.test.ts',
   'test/check/prometheus.test.ts',
+  'test/check/faults.test.ts',
+  'test/check/textfile-safety.test.ts',
+  'test/check/cache.test.ts',
   'test/explain/kernel-property.test.ts',
   'test/lint/kernel.test.ts',
 ];

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { execa } from 'execa';
 import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,7 +42,11 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  // A case may have made a directory unreadable (chmod 000): without root, give it back first.
+  for (const d of dirs) {
+    spawnSync('chmod', ['-R', 'u+rwx', d]);
+    rmSync(d, { recursive: true, force: true });
+  }
 });
 
 function expectations(name: string): string[] {
