@@ -265,27 +265,26 @@ describe('runtime/*.awk', () => {
       '-v',
       `audit_targets=${AUDIT_TARGETS.join(' ')}`,
     ];
-    const r = await execa('awk', [
-      ...awkVars(plainHost),
-      ...counted,
-      '-v',
-      `service_chains=${SERVICE_CHAIN_RE}`,
-      '-v',
-      `counters=${counters}`,
-      '-v',
-      'ruleset=ipv4',
-      '-v',
-      'name=dump',
-      '-v',
-      'meta=',
-      '-f',
-      rt('chain-filter.awk'),
-      '-f',
-      rt('check-counters.awk'),
-      '-f',
-      rt('check-normalise.awk'),
-      file('counted', text),
-    ]);
+    /** The normaliser with the counters on, as iptables-check runs it, over one dump. */
+    const normalise = (dump: string) =>
+      execa('awk', [
+        ...awkVars(plainHost),
+        ...counted,
+        ...[
+          '-v',
+          `service_chains=${SERVICE_CHAIN_RE}`,
+          '-v',
+          `counters=${counters}`,
+          '-v',
+          'ruleset=ipv4',
+          '-v',
+          'name=dump',
+          '-v',
+          'meta=',
+        ],
+        ...['-f', rt('chain-filter.awk'), '-f', rt('check-counters.awk'), '-f', rt('check-normalise.awk'), dump],
+      ]);
+    const r = await normalise(file('counted', text));
     expect(r.stderr).toBe('');
     const want = [
       'ipv4 dropped final - 5',
@@ -309,27 +308,7 @@ describe('runtime/*.awk', () => {
     // A dump saved without -c has no counters: nothing is written, nothing counted.
     rmSync(counters);
     const plain = text.replace(/^\[\d+:\d+\] /gm, '');
-    await execa('awk', [
-      ...awkVars(plainHost),
-      ...counted,
-      '-v',
-      `service_chains=${SERVICE_CHAIN_RE}`,
-      '-v',
-      `counters=${counters}`,
-      '-v',
-      'ruleset=ipv4',
-      '-v',
-      'name=dump',
-      '-v',
-      'meta=',
-      '-f',
-      rt('chain-filter.awk'),
-      '-f',
-      rt('check-counters.awk'),
-      '-f',
-      rt('check-normalise.awk'),
-      file('plain', plain),
-    ]);
+    await normalise(file('plain', plain));
     expect(readdirSync(tmp)).not.toContain('counters');
     const none = new DropCounter();
     none.push(plain);
