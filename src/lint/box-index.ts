@@ -28,9 +28,16 @@ export class BoxIndex<T extends { box: Box }> {
   near(box: Box): T[] {
     const keys = bucketsOf(box);
     if (!keys) return this.all;
-    const idx = new Set<number>(this.wide);
-    for (const k of keys) for (const i of this.buckets.get(k) ?? []) idx.add(i);
-    return [...idx].sort((a, b) => a - b).map((i) => this.all[i]!);
+    const idx = [...this.wide];
+    for (const k of keys) {
+      const list = this.buckets.get(k);
+      if (list) for (const i of list) idx.push(i);
+    }
+    // A rule on several nearby ports is in several buckets: in order, each once.
+    idx.sort((a, b) => a - b);
+    const out: T[] = [];
+    for (let n = 0; n < idx.length; n++) if (n === 0 || idx[n] !== idx[n - 1]) out.push(this.all[idx[n]!]!);
+    return out;
   }
 
   private at(k: bigint): number[] {

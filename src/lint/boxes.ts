@@ -1,4 +1,4 @@
-import { intersect, isEmpty, subtract, type IntervalSet } from './intervals.js';
+import { intersect, isEmpty, meets, subtract, type IntervalSet } from './intervals.js';
 
 /**
  * The dimensions a packet is decided on. A rule's match is a box: one interval set per
@@ -8,16 +8,18 @@ export const DIMS = ['proto', 'src', 'dst', 'sport', 'dport', 'iif', 'oif'] as c
 export type Dim = (typeof DIMS)[number];
 export type Box = Record<Dim, IntervalSet>;
 
-export function intersectBox(a: Box, b: Box): Box | undefined {
+/** Whether some packet is in both boxes (nothing is allocated: most pairs of rules never meet). */
+export function boxesMeet(a: Box, b: Box): boolean {
   // Destination ports first: where rules differ most (a thousand services on a thousand ports).
-  const dport = intersect(a.dport, b.dport);
-  if (isEmpty(dport)) return undefined;
+  if (!meets(a.dport, b.dport)) return false;
+  for (const d of DIMS) if (d !== 'dport' && (a[d] === b[d] ? a[d].length === 0 : !meets(a[d], b[d]))) return false;
+  return true;
+}
+
+export function intersectBox(a: Box, b: Box): Box | undefined {
+  if (!boxesMeet(a, b)) return undefined;
   const out = {} as Box;
-  for (const d of DIMS) {
-    const s = d === 'dport' ? dport : intersect(a[d], b[d]);
-    if (isEmpty(s)) return undefined;
-    out[d] = s;
-  }
+  for (const d of DIMS) out[d] = a[d] === b[d] ? a[d] : intersect(a[d], b[d]);
   return out;
 }
 
@@ -26,12 +28,16 @@ export function intersectBox(a: Box, b: Box): Box | undefined {
  * before k and outside it on k. Exact; at most one box per dimension.
  */
 export function subtractBox(a: Box, b: Box): Box[] {
-  if (!intersectBox(a, b)) return [a];
+  if (!boxesMeet(a, b)) return [a];
   const out: Box[] = [];
-  const inside = { ...a };
+  // Copied only when a dimension narrows: b usually covers a on all but one or two.
+  let inside = a;
   for (const d of DIMS) {
+    if (a[d] === b[d]) continue;
     const outside = subtract(a[d], b[d]);
-    if (!isEmpty(outside)) out.push({ ...inside, [d]: outside });
+    if (isEmpty(outside)) continue;
+    out.push({ ...inside, [d]: outside });
+    if (inside === a) inside = { ...a };
     inside[d] = intersect(a[d], b[d]);
   }
   return out;

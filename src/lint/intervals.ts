@@ -72,6 +72,20 @@ export function subtract(x: IntervalSet, y: IntervalSet): IntervalSet {
 
 export const isEmpty = (x: IntervalSet): boolean => x.length === 0;
 
+/** Whether x and y share a member: x ∩ y is not empty, found without making it. */
+export function meets(x: IntervalSet, y: IntervalSet): boolean {
+  let i = 0;
+  let j = 0;
+  while (i < x.length && j < y.length) {
+    const [a1, b1] = x[i]!;
+    const [a2, b2] = y[j]!;
+    if ((a1 > a2 ? a1 : a2) <= (b1 < b2 ? b1 : b2)) return true;
+    if (b1 < b2) i++;
+    else j++;
+  }
+  return false;
+}
+
 /** Does x hold every member of y? */
 export const covers = (x: IntervalSet, y: IntervalSet): boolean => isEmpty(subtract(y, x));
 

@@ -1,5 +1,5 @@
 import { BoxIndex } from './box-index.js';
-import { intersectBox, subtractFromAll, type Box } from './boxes.js';
+import { boxesMeet, intersectBox, subtractFromAll, type Box } from './boxes.js';
 import type { Path, PathRule } from './paths.js';
 import { readRule, subjectBox, type Verdict } from './read-rule.js';
 import { pickPacket, type Packet } from './witness.js';
@@ -70,7 +70,10 @@ export function analysePath(path: Path, opts: AnalyseOptions): { universe: Unive
     const verdict = earlierView.verdict;
     if (pr.origin.kind === 'service' && verdict && verdict !== 'return' && !earlierView.opaque) {
       const box = subjectBox(earlierView, u);
-      const away = quiet.reduce<Box[]>((left, q) => subtractFromAll(left, q), [box]);
+      const away = quiet.reduce<Box[]>(
+        (left, q) => (left.length === 1 && !boxesMeet(left[0]!, q) ? left : subtractFromAll(left, q)),
+        [box],
+      );
       const subject = away.length === 1 ? away[0]! : box;
       reach.push(decide(pr, verdict, subject, takers.near(subject), () => maybe.near(subject).map((m) => m.box), u, opts));
     }

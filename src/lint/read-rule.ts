@@ -1,5 +1,5 @@
 import type { Box } from './boxes.js';
-import { intersect, normalise, span, type IntervalSet, type Span } from './intervals.js';
+import { intersect, span, type IntervalSet } from './intervals.js';
 import { ALL_PORTS, ALL_PROTOS, PROTO_NUMBERS, type Universe } from './universe.js';
 
 /** What a packet gets from a rule: a verdict that ends its way through our chains, or not. */
@@ -48,15 +48,6 @@ export function everything(u: Universe, realOnly: boolean): Box {
   };
 }
 
-function ports(text: string): IntervalSet {
-  const spans: Span[] = [];
-  for (const part of text.split(',')) {
-    const [a, b] = part.split(':');
-    spans.push(...span(Number(a), Number(b ?? a)));
-  }
-  return normalise(spans);
-}
-
 /**
  * Read one rule's arguments (as the model builds them) into a box of the packets it
  * matches. As a later rule, `box` may be larger than the truth (unread matches are left
@@ -99,11 +90,11 @@ export function readRule(args: readonly string[], u: Universe, realOnly: boolean
       case '--dport':
       case '--dports':
       case '--ctorigdstport':
-        narrow('dport', ports(next()));
+        narrow('dport', u.ports(next()));
         break;
       case '--sport':
       case '--sports':
-        narrow('sport', ports(next()));
+        narrow('sport', u.ports(next()));
         break;
       case '--match-set': {
         const name = next();
@@ -151,9 +142,6 @@ export function readRule(args: readonly string[], u: Universe, realOnly: boolean
 
 /** The box of a rule read as an earlier one (realOnly false), as the subject reads it: without the sets' unknown members unless it names a set. */
 export function subjectBox(r: ReadRule, u: Universe): Box {
-  return {
-    ...r.box,
-    src: r.named.src ? r.box.src : intersect(r.box.src, u.realAddresses),
-    dst: r.named.dst ? r.box.dst : intersect(r.box.dst, u.realAddresses),
-  };
+  const real = (set: IntervalSet) => (set === u.anyAddress ? u.realAddresses : intersect(set, u.realAddresses));
+  return { ...r.box, src: r.named.src ? r.box.src : real(r.box.src), dst: r.named.dst ? r.box.dst : real(r.box.dst) };
 }

@@ -43,7 +43,32 @@ export class Universe {
   readonly anyAddress: IntervalSet;
   readonly allIfaces: IntervalSet;
 
+  /** What each text read as, once per path: the same networks and ports recur in rule after rule. */
+  private readonly read = new Map<string, IntervalSet>();
+
+  private memo(key: string, make: () => IntervalSet): IntervalSet {
+    let v = this.read.get(key);
+    if (v === undefined) this.read.set(key, (v = make()));
+    return v;
+  }
+
   cidr(text: string): IntervalSet {
+    return this.memo(`a${text}`, () => this.readCidr(text));
+  }
+
+  /** A port list as iptables writes it (`80`, `8000:8080`, `80,443`). */
+  ports(text: string): IntervalSet {
+    return this.memo(`p${text}`, () => {
+      const spans: Span[] = [];
+      for (const part of text.split(',')) {
+        const [a, b] = part.split(':');
+        spans.push(...span(Number(a), Number(b ?? a)));
+      }
+      return normalise(spans);
+    });
+  }
+
+  private readCidr(text: string): IntervalSet {
     const [addr, bitsText] = text.split('/');
     const width = this.family === 4 ? 32n : 128n;
     const value = this.family === 4 ? parseV4(addr!) : parseV6(addr!);
@@ -55,6 +80,10 @@ export class Universe {
 
   /** A set as what it is known to hold: its unknown members (unless exact) and its file's members. */
   setMembers(kernelName: string): IntervalSet {
+    return this.memo(`s${kernelName}`, () => this.readSet(kernelName));
+  }
+
+  private readSet(kernelName: string): IntervalSet {
     const known = this.sets.get(kernelName);
     const spans: Span[] = [];
     if (!known?.exact) spans.push(...span(this.virtualSlot(kernelName)));
@@ -69,6 +98,10 @@ export class Universe {
   }
 
   iface(pattern: string): IntervalSet {
+    return this.memo(`i${pattern}`, () => this.readIface(pattern));
+  }
+
+  private readIface(pattern: string): IntervalSet {
     const idx: Span[] = [];
     this.ifaces.forEach((name, i) => {
       if (ifaceMatches(pattern, name)) idx.push([BigInt(i), BigInt(i)]);
