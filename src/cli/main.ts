@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './v8-tuning.js';
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { EnvironmentError, ExitError, InputError, formatProblem } from '../errors.js';

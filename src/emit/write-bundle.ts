@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
+import { closeSync, fchmodSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { EnvironmentError, ExitError } from '../errors.js';
 import { sha256 } from '../shared/hash.js';
 import type { Bundle, BundleSink } from '../render/bundle.js';
 import { holdsExactly, inspect, type Found } from './existing-bundle.js';
 import { refuseProtected, shown, type Protected } from './out-dir.js';
 import { Siblings } from './siblings.js';
-import { FileWriter } from './file-writer.js';
 
 export type { Protected } from './out-dir.js';
 
@@ -54,14 +54,7 @@ export async function emitBundle(outDir: string, produce: (sink: BundleSink) => 
     staging = siblings.name('staging');
     await mkdir(staging);
     const staged = stagingSink(staging);
-    try {
-      produce(staged.sink);
-    } catch (e) {
-      // The writer stopped before the staging directory is removed below.
-      await staged.abort();
-      throw e;
-    }
-    const files = await staged.done();
+    produce(staged.sink);
 
     const unchanged =
       (found.kind === 'bundle' || found.kind === 'legacy') &&
@@ -71,7 +64,7 @@ export async function emitBundle(outDir: string, produce: (sink: BundleSink) => 
     else await swapIn(outDir, siblings, staging, found);
     staging = created = undefined;
     await siblings.removeLeftovers();
-    return { out, files, unchanged, recovered };
+    return { out, files: staged.files(), unchanged, recovered };
   } catch (e) {
     if (staging) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
     if (created) await rm(created, { recursive: true, force: true }).catch(() => undefined);
@@ -130,45 +123,57 @@ export async function writeBundle(bundle: Bundle, outDir: string, keep: Protecte
   return out;
 }
 
-/** Larger files are converted, hashed and handed over a slice at a time: no second full copy. */
+/** Larger files are converted, hashed and written a slice at a time: no second full copy. */
 const SLICE = 1 << 20;
 
 /**
- * A sink that hands each file to the writer thread (file-writer.ts) as it is made, to be
- * written into `dir`; the caller renders (and lints) on meanwhile, and `done` waits for
- * the last file. The bytes are hashed here as they are handed over; manifest.json's text is
- * kept, to compare with the bundle there.
+ * A sink that writes each file into `dir` at once: each directory is made once, and each
+ * file is written synchronously with its mode set on the open descriptor (the umask narrows
+ * the mode given to open). Thousands of small files go much faster this way than as a chain
+ * of awaited thread-pool calls, and a CLI has nothing else to do meanwhile. The bytes are
+ * hashed as they are written; manifest.json's text is kept, to compare with the bundle there.
  */
-function stagingSink(dir: string): { sink: BundleSink; manifest(): string | undefined; done(): Promise<number>; abort(): Promise<void> } {
-  const writer = new FileWriter();
-  const encoder = new TextEncoder();
+function stagingSink(dir: string): { sink: BundleSink; manifest(): string | undefined; files(): number } {
+  const made = new Set<string>();
   let manifest: string | undefined;
+  let files = 0;
   const sink: BundleSink = {
     add(path, content, mode) {
       const target = join(dir, path);
+      const parent = dirname(target);
+      if (!made.has(parent)) {
+        mkdirSync(parent, { recursive: true });
+        made.add(parent);
+      }
+      const fd = openSync(target, 'wx', mode);
       let sum: string;
-      if (content.length <= SLICE) {
-        // A Uint8Array of its own (Buffer.from may share a pool), so that it can be moved to the writer.
-        const bytes = encoder.encode(content);
-        sum = sha256(bytes);
-        writer.write(target, bytes, mode, true, true);
-      } else {
-        const hash = createHash('sha256');
-        for (let at = 0; at < content.length;) {
-          let end = Math.min(content.length, at + SLICE);
-          // Never cut a surrogate pair in two.
-          const next = content.charCodeAt(end);
-          if (next >= 0xdc00 && next <= 0xdfff) end--;
-          const bytes = encoder.encode(content.slice(at, end));
-          hash.update(bytes);
-          writer.write(target, bytes, mode, at === 0, end === content.length);
-          at = end;
+      try {
+        if (content.length <= SLICE) {
+          const bytes = Buffer.from(content, 'utf8');
+          sum = sha256(bytes);
+          writeFileSync(fd, bytes);
+        } else {
+          const hash = createHash('sha256');
+          for (let at = 0; at < content.length;) {
+            let end = Math.min(content.length, at + SLICE);
+            // Never cut a surrogate pair in two.
+            const next = content.charCodeAt(end);
+            if (next >= 0xdc00 && next <= 0xdfff) end--;
+            const bytes = Buffer.from(content.slice(at, end), 'utf8');
+            hash.update(bytes);
+            writeFileSync(fd, bytes);
+            at = end;
+          }
+          sum = hash.digest('hex');
         }
-        sum = hash.digest('hex');
+        fchmodSync(fd, mode);
+      } finally {
+        closeSync(fd);
       }
       if (path === 'manifest.json') manifest = content;
+      files++;
       return sum;
     },
   };
-  return { sink, manifest: () => manifest, done: () => writer.finish(), abort: () => writer.abort() };
+  return { sink, manifest: () => manifest, files: () => files };
 }

@@ -12,6 +12,28 @@ function portsText(set: IntervalSet): string {
   return set.map(([a, b]) => (a === b ? `${a}` : `${a}:${b}`)).join(',');
 }
 
+type Rule = Service['rules'][number];
+
+const protosOf = (proto: string): Proto[] => (proto === 'all' ? ['tcp', 'udp'] : proto === 'tcp' || proto === 'udp' ? [proto] : []);
+const portsOf = (rule: Rule): IntervalSet => normalise((rule.dport ?? [{ from: 1, to: 65535 }]).flatMap((p) => span(p.from, p.to)));
+
+/** What a service accepts, per family, direction and protocol (`4/in/tcp`): the ports. */
+function openPorts(rules: readonly Rule[], fragment: LintFragment): Map<string, IntervalSet> {
+  const open = new Map<string, IntervalSet>();
+  rules.forEach((rule, i) => {
+    if (rule.action !== 'accept') return;
+    const ports = portsOf(rule);
+    for (const family of fragment.sections[i]?.families ?? []) {
+      for (const p of protosOf(rule.proto)) {
+        const k = `${family}/${rule.direction}/${p}`;
+        const before = open.get(k);
+        open.set(k, before ? normalise([...before, ...ports]) : ports);
+      }
+    }
+  });
+  return open;
+}
+
 /**
  * one-family: with ipv6 on, a service rule whose addresses are all of one family opens
  * ports there that the service opens nowhere in the other family. Said so that nobody is
@@ -30,36 +52,19 @@ export function familyFindings(
   for (const s of services) {
     const f = byName.get(s.name);
     if (!f) continue;
-    const famsOf = (i: number) => f.sections[i]?.families ?? [];
-    // What the service accepts in each family and direction, per protocol.
-    const open = new Map<string, IntervalSet>();
-    const key = (family: Family, direction: string, proto: Proto) => `${family}/${direction}/${proto}`;
-    const ports = new Map<Service['rules'][number], IntervalSet>();
-    const portsOf = (rule: Service['rules'][number]) => {
-      let set = ports.get(rule);
-      if (!set) ports.set(rule, (set = normalise((rule.dport ?? [{ from: 1, to: 65535 }]).flatMap((p) => span(p.from, p.to)))));
-      return set;
-    };
-    const protosOf = (proto: string): Proto[] => (proto === 'all' ? ['tcp', 'udp'] : proto === 'tcp' || proto === 'udp' ? [proto] : []);
-    s.rules.forEach((rule, i) => {
-      if (rule.action !== 'accept') return;
-      for (const family of famsOf(i)) {
-        for (const p of protosOf(rule.proto)) {
-          const k = key(family, rule.direction, p);
-          open.set(k, normalise([...(open.get(k) ?? []), ...portsOf(rule)]));
-        }
-      }
-    });
+    // Made when the service has a rule to judge (most have none).
+    let open: Map<string, IntervalSet> | undefined;
     s.rules.forEach((rule, i) => {
       if (rule.action !== 'accept' || (rule.direction !== 'in' && rule.direction !== 'docker')) return;
-      if ((!rule.source && !rule.destination) || isUnreachable(s.name, i)) return;
-      const fams = [...famsOf(i)];
-      if (fams.length !== 1) return;
+      if (!rule.source && !rule.destination) return;
+      const fams = f.sections[i]?.families ?? [];
+      if (fams.length !== 1 || isUnreachable(s.name, i)) return;
       const family = fams[0]!;
       const other: Family = family === 4 ? 6 : 4;
+      open ??= openPorts(s.rules, f);
+      const mine = portsOf(rule);
       const closed = protosOf(rule.proto).flatMap((p) => {
-        const mine = portsOf(rule);
-        const there = open.get(key(other, rule.direction, p)) ?? [];
+        const there = open!.get(`${other}/${rule.direction}/${p}`) ?? [];
         return covers(there, mine) ? [] : [`${p} ${covers(mine, PORTS_OF_ALL) ? 'every port' : portsText(mine)}`];
       });
       if (closed.length === 0) return;

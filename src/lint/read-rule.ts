@@ -1,5 +1,5 @@
 import type { Box } from './boxes.js';
-import { intersect, span, type IntervalSet } from './intervals.js';
+import { intersect, type IntervalSet } from './intervals.js';
 import { ALL_PORTS, ALL_PROTOS, PROTO_NUMBERS, type Universe } from './universe.js';
 
 /** What a packet gets from a rule: a verdict that ends its way through our chains, or not. */
@@ -60,67 +60,59 @@ export function readRule(args: readonly string[], u: Universe, realOnly: boolean
   const box = everything(u, false);
   const named = { src: false, dst: false };
   const r: ReadRule = { box, understood: true, opaque: false, matchesNothing: false, named };
-  const narrow = (dim: keyof Box, set: IntervalSet) => {
-    box[dim] = intersect(box[dim], set);
-  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    const next = () => args[++i] ?? '';
+    // Each option's value is the next argument (read with args[++i]); no closure per argument.
     switch (a) {
       case '-i':
-        narrow('iif', u.iface(next()));
+        box.iif = intersect(box.iif, u.iface(args[++i] ?? ''));
         break;
       case '-o':
-        narrow('oif', u.iface(next()));
+        box.oif = intersect(box.oif, u.iface(args[++i] ?? ''));
         break;
       case '-s':
-        narrow('src', u.cidr(next()));
+        box.src = intersect(box.src, u.cidr(args[++i] ?? ''));
         break;
       case '-d':
-        narrow('dst', u.cidr(next()));
+        box.dst = intersect(box.dst, u.cidr(args[++i] ?? ''));
         break;
       case '-p': {
-        const p = next();
+        const p = args[++i] ?? '';
         if (p === 'all') break;
         const n = PROTO_NUMBERS[p];
         if (n === undefined) r.understood = false;
-        else narrow('proto', span(n));
+        else box.proto = intersect(box.proto, u.proto(n));
         break;
       }
       case '--dport':
       case '--dports':
       case '--ctorigdstport':
-        narrow('dport', u.ports(next()));
+        box.dport = intersect(box.dport, u.ports(args[++i] ?? ''));
         break;
       case '--sport':
       case '--sports':
-        narrow('sport', u.ports(next()));
+        box.sport = intersect(box.sport, u.ports(args[++i] ?? ''));
         break;
       case '--match-set': {
-        const name = next();
-        const dim = next() === 'src' ? 'src' : 'dst';
+        const name = args[++i] ?? '';
+        const dim = args[++i] === 'src' ? 'src' : 'dst';
         named[dim] = true;
-        narrow(dim, u.setMembers(name));
+        box[dim] = intersect(box[dim], u.setMembers(name));
         break;
       }
       case '--ctstate': {
-        const states = next().split(',');
+        const states = (args[++i] ?? '').split(',');
         if (!states.some((s) => NEW_STATES.has(s))) r.matchesNothing = true;
         break;
       }
       case '--comment':
-        next();
-        break;
-      case '-m':
-        // Modules are named by their options; the options decide.
-        next();
-        break;
+      case '-m': // Modules are named by their options; the options decide.
       case '--ctdir':
-        next();
+        i++;
         break;
       case '-j':
       case '-g': {
-        const target = next();
+        const target = args[++i] ?? '';
         const verdict = VERDICTS[target];
         if (verdict) r.verdict = verdict;
         else if (target !== 'LOG' && target !== 'GFW-AUDIT-PASS') r.jump = target;
@@ -137,7 +129,8 @@ export function readRule(args: readonly string[], u: Universe, realOnly: boolean
         if (args[i + 1] !== undefined && !args[i + 1]!.startsWith('-')) i++;
     }
   }
-  return realOnly ? { ...r, box: subjectBox(r, u) } : r;
+  if (realOnly) r.box = subjectBox(r, u);
+  return r;
 }
 
 /** The box of a rule read as an earlier one (realOnly false), as the subject reads it: without the sets' unknown members unless it names a set. */

@@ -56,6 +56,11 @@ export class Universe {
     return this.memo(`a${text}`, () => this.readCidr(text));
   }
 
+  /** One protocol number. */
+  proto(n: number): IntervalSet {
+    return this.memo(`n${n}`, () => span(n));
+  }
+
   /** A port list as iptables writes it (`80`, `8000:8080`, `80,443`). */
   ports(text: string): IntervalSet {
     return this.memo(`p${text}`, () => {

@@ -5,6 +5,6 @@ import crypto from 'node:crypto';
 const oneShot = typeof crypto.hash === 'function' ? crypto.hash : undefined;
 
 /** Hex SHA-256 of a text or buffer: input files, rendered files, templates. */
-export function sha256(text: string | Uint8Array): string {
+export function sha256(text: string | Buffer): string {
   return oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex');
 }

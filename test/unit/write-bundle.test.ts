@@ -133,21 +133,6 @@ describe('--out is an ordinary directory, replaced whole', () => {
     await expect(failure).rejects.toBeInstanceOf(EnvironmentError);
     await expect(failure).rejects.toThrow(/cannot write/);
   });
-
-  it('reports a file the writer thread cannot create, after the render went on, and leaves nothing', async () => {
-    const parent = join(tmp, 'writer-fails');
-    let after = 0;
-    // `a` is a file, so `a/b` cannot be made: the writer fails while the producer goes on.
-    const failure = emitBundle(join(parent, 'fw'), (sink) => {
-      sink.add('a', 'a file', 0o644);
-      sink.add('a/b', 'below a file', 0o644);
-      for (let i = 0; i < 100; i++) after += sink.add(`later/${i}`, `${i}`, 0o644).length > 0 ? 1 : 0;
-    });
-    await expect(failure).rejects.toBeInstanceOf(EnvironmentError);
-    await expect(failure).rejects.toThrow(/cannot write .*writer-fails\/fw: .*(ENOTDIR|EEXIST)/);
-    expect(after).toBe(100);
-    expect(existsSync(parent)).toBe(false);
-  });
 });
 
 describe('only a bundle gen-fw made is replaced', () => {
