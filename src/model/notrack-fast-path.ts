@@ -111,6 +111,13 @@ function networks(spec: Service['rules'][number]['source'], family: Family): str
 
 type Rule = Service['rules'][number];
 
+/** The families a notrack rule is compiled into: a source without sets names them. */
+function familiesOf(rule: Rule, families: readonly Family[]): Family[] {
+  const s = rule.source;
+  if (!s || s.sets.length > 0 || s.addresses.some((a) => a.any)) return [...families];
+  return families.filter((f) => s.addresses.some((a) => a.family === f));
+}
+
 /** The packets of a notrack rule (inbound) and of its replies (outbound), one family. */
 export function inboundClass(rule: Rule, family: Family): PacketClass {
   return { family, proto: rule.proto as 'tcp' | 'udp', dport: rule.dport, sport: rule.sport, src: networks(rule.source, family) };
@@ -165,7 +172,7 @@ export function planFastPath(
         let mine = rules.get(service.name);
         if (!mine) rules.set(service.name, (mine = new Map()));
         mine.set(index, decision);
-        for (const f of families) if (firstBlocker(outputBetween, replyClass(rule, f))) late.add(f);
+        for (const f of familiesOf(rule, families)) if (firstBlocker(outputBetween, replyClass(rule, f))) late.add(f);
       }
       if (rule.direction === 'in' && !(rule.action === 'accept' && !rule.log && !rule.audit && !rule.rate_limit)) {
         blocking.push({ service: service.name, index, rule });
@@ -182,7 +189,7 @@ export function planFastPath(
         why: `${who} (${earlier.rule.action}${earlier.rule.log ? ', log' : ''}${earlier.rule.audit ? ', audit' : ''}${earlier.rule.rate_limit ? ', rate_limit' : ''}) may meet its packets first`,
       };
     }
-    for (const f of families) {
+    for (const f of familiesOf(rule, families)) {
       const base = firstBlocker(inputBetween, inboundClass(rule, f));
       if (base) return { hoisted: false, why: `the base rule "${base.args.join(' ')}" may meet its packets first` };
     }
