@@ -167,7 +167,7 @@ export function planFastPath(
   for (const service of config.services) {
     service.rules.forEach((rule, index) => {
       if (rule.notrack) {
-        const decision = decide(rule, service.name, index);
+        const decision = decide(rule, service.name);
         if (decision.hoisted) input = true;
         let mine = rules.get(service.name);
         if (!mine) rules.set(service.name, (mine = new Map()));
@@ -179,7 +179,7 @@ export function planFastPath(
       }
     });
   }
-  function decide(rule: Rule, service: string, index: number): FastPath {
+  function decide(rule: Rule, service: string): FastPath {
     if (rule.log || rule.audit) return { hoisted: false, why: 'it logs (log or audit), which the fast path would skip' };
     const earlier = blocking.find((b) => blocksInService(b.rule, rule));
     if (earlier) {
