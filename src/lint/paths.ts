@@ -55,7 +55,7 @@ export function lintFragment(f: FragmentModel): LintFragment {
     const rules: IptRule[] = [];
     for (const r of s.rules) {
       mask |= r.family === 4 ? 1 : 2;
-      if (r.table !== 'filter' || (r.chain !== inbound && !SHARED_CHAINS.has(r.chain))) continue;
+      if (r.table !== 'filter' || (r.chain !== inbound && !SHARED_CHAINS.has(r.chain) && r.chain !== CHAIN.inputUntracked)) continue;
       rules.push({ family: r.family, table: 'filter', chain: r.chain === inbound ? inbound : r.chain, args: withoutComment(r.args) });
     }
     return { families: FAMILIES[mask]!, limited: isLimited(s.rules), rules };
@@ -117,6 +117,12 @@ export function pathsOf(ruleset: LintRuleset): Path[] {
             for (const r of services.get(`${family}/${direction}`) ?? []) rules.push(r);
             continue;
           }
+          // The notrack fast path: the hoisted accepts stand where the kernel meets them
+          // (each keeps its --ctstate UNTRACKED, which no new connection has).
+          if (direction === 'in' && rule.args[rule.args.length - 1] === CHAIN.inputUntracked) {
+            for (const r of services.get(`${family}/in-untracked`) ?? []) rules.push(r);
+            continue;
+          }
           rules.push({ rule, origin: { kind: 'base', tag: baseTag(rule.args), title: section.title }, group: `base:${si}`, limited });
         }
       });
@@ -137,7 +143,8 @@ function serviceRules(fragments: readonly LintFragment[]): Map<string, PathRule[
       for (const rule of section.rules) {
         // The raw table's chains (notrack rules) share names with filter's, never a path.
         if (rule.table !== 'filter') continue;
-        const direction = rule.chain === inbound ? 'in' : SHARED_CHAINS.get(rule.chain);
+        const direction =
+          rule.chain === inbound ? 'in' : rule.chain === CHAIN.inputUntracked ? 'in-untracked' : SHARED_CHAINS.get(rule.chain);
         if (!direction) continue;
         if (!origin) {
           origin = { kind: 'service', service: f.service, file: f.file, index };

@@ -21,6 +21,8 @@ export const CHAIN = {
   dockerOut: 'GFW-DOCKER-OUT',
   /** Inbound port dispatch (pre-built form): GFW-INPUT-RULES jumps here once. */
   inputPorts: 'GFW-I-PORTS',
+  /** notrack rules' packets (filter), where no earlier rule could meet them otherwise: GFW-INPUT jumps here for untracked packets after the established accept. */
+  inputUntracked: 'GFW-INPUT-UNTRACKED',
   /** notrack rules' replies (filter): GFW-OUTPUT jumps here for packets conntrack does not track. */
   outputUntracked: 'GFW-OUTPUT-UNTRACKED',
   /**

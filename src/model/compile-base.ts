@@ -59,6 +59,16 @@ class Builder {
     this.add(title, compileRule({ ...spec, comment: `gen-fw: ${spec.comment}` }, fams, this.sets));
   }
 
+  /** How many rules so far: where a stretch of rules begins or ends. */
+  count(): number {
+    return this.sections.reduce((n, s) => n + s.rules.length, 0);
+  }
+
+  /** The rules from `from` (a count()) to now. */
+  since(from: number): IptRule[] {
+    return this.sections.flatMap((s) => s.rules).slice(from);
+  }
+
   add(title: string, rules: IptRule[]): void {
     if (rules.length === 0) return;
     const last = this.sections[this.sections.length - 1];
@@ -71,11 +81,31 @@ function servers(value: boolean | AddressSpec): AddressSpec | undefined {
   return typeof value === 'object' ? value : undefined;
 }
 
-/**
- * `notrack`: some service has a notrack rule: the raw table's chains (where its packets are
- * marked untracked) and the early way out for their replies are declared.
- */
-export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack?: boolean } = {}): BaseRuleset {
+export interface BaseOptions {
+  /** Some service has a notrack rule: the raw table's chains (where its packets are marked untracked) and the way out for their replies are declared. */
+  notrack?: boolean;
+  /** Some notrack rule is hoisted (notrack-fast-path.ts): GFW-INPUT-UNTRACKED and its jump after the established accept. */
+  untrackedInput?: boolean;
+  /** The families whose untracked replies leave right after the established accept, before the invalid and metadata rules. */
+  earlyOutput?: readonly Family[];
+}
+
+/** The base rules the fast path would overtake: GFW-INPUT's after its place, GFW-OUTPUT's between the early and the late place of the replies' jump. */
+export interface FastPathStretches {
+  input: IptRule[];
+  output: IptRule[];
+}
+
+export function compileBase(host: HostConfig, sets: SetRegistry, opts: BaseOptions = {}): BaseRuleset {
+  return compileBaseWithStretches(host, sets, opts).base;
+}
+
+/** The base, and the rules a notrack fast path would overtake (read by planFastPath). */
+export function compileBaseWithStretches(
+  host: HostConfig,
+  sets: SetRegistry,
+  opts: BaseOptions = {},
+): { base: BaseRuleset; stretches: FastPathStretches } {
   const families: Family[] = host.ipv6 ? [4, 6] : [4];
   // With ipv6: false, ip6tables still gets the policies and loopback: IPv6 off means IPv6 closed.
   const policyFamilies: Family[] = [4, 6];
@@ -115,6 +145,7 @@ export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack
         { family, table: 'raw', name: CHAIN.rawOutput },
         { family, table: 'filter', name: CHAIN.outputUntracked },
       );
+      if (opts.untrackedInput) chains.push({ family, table: 'filter', name: CHAIN.inputUntracked });
       jumps.push(
         { family, table: 'raw', from: 'PREROUTING', to: CHAIN.rawPrerouting },
         { family, table: 'raw', from: 'OUTPUT', to: CHAIN.rawOutput },
@@ -219,6 +250,18 @@ export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack
       ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT],
       'established',
     );
+  // The notrack fast path: after the deny list (it still wins), beside the established
+  // accept (the two never meet); only for rules nothing below could have met otherwise.
+  if (opts.notrack && opts.untrackedInput) {
+    b.raw(
+      `INPUT: packets of the notrack services, which conntrack never saw (${CHAIN.inputUntracked}: their rules, where no rule before them could meet their packets otherwise)`,
+      CHAIN.input,
+      all,
+      ['-m', 'conntrack', '--ctstate', 'UNTRACKED', '-j', CHAIN.inputUntracked],
+      'untracked',
+    );
+  }
+  const inputFrom = b.count();
   if (host.ipv6) {
     for (const t of ICMPV6_IN) {
       b.raw(
@@ -274,6 +317,7 @@ export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack
       'dhcpv6',
     );
   }
+  const inputBetween = b.since(inputFrom).filter((r) => r.chain === CHAIN.input);
   b.raw('INPUT: the services (iptables_conf.d)', CHAIN.input, lo, ['-j', CHAIN.inputRules], 'services');
   if (host.policy.input === 'drop') {
     const final = host.final === 'reject' && !audit ? ['-j', CHAIN.reject] : dropTarget(host);
@@ -293,6 +337,24 @@ export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack
       ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...ACCEPT],
       'established',
     );
+  const early = opts.earlyOutput ?? [];
+  const untrackedReplies = (fams: Family[], where: string) =>
+    b.raw(
+      `OUTPUT: replies of the notrack services, which conntrack never saw (${CHAIN.outputUntracked}: by source port)${where}`,
+      CHAIN.output,
+      fams,
+      ['-m', 'conntrack', '--ctstate', 'UNTRACKED', '-j', CHAIN.outputUntracked],
+      'untracked replies',
+    );
+  // Early where no rule before the late place can meet the replies (their destinations
+  // exclude the metadata address): the invalid and metadata rules are skipped.
+  if (opts.notrack && all.some((f) => early.includes(f))) {
+    untrackedReplies(
+      all.filter((f) => early.includes(f)),
+      ', before the invalid and metadata rules: no reply goes to the metadata address',
+    );
+  }
+  const outputFrom = b.count();
   if (host.ipv6) {
     for (const t of ICMPV6_OUT) {
       b.raw(
@@ -327,15 +389,12 @@ export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack
   // After the metadata block: a reply accepted by source port alone must not carry a
   // local user past it (metadata: root-only). Untracked packets are never INVALID, so
   // moving the jump below that drop changes nothing else.
-  if (opts.notrack) {
-    b.raw(
-      `OUTPUT: replies of the notrack services, which conntrack never saw (${CHAIN.outputUntracked}: by source port)`,
-      CHAIN.output,
-      all,
-      ['-m', 'conntrack', '--ctstate', 'UNTRACKED', '-j', CHAIN.outputUntracked],
-      'untracked replies',
+  const outputBetween = b.since(outputFrom).filter((r) => r.chain === CHAIN.output);
+  if (opts.notrack && all.some((f) => !early.includes(f)))
+    untrackedReplies(
+      all.filter((f) => !early.includes(f)),
+      '',
     );
-  }
   if (host.dns) {
     for (const proto of ['udp', 'tcp'] as const) {
       b.rule('OUTPUT: DNS', {
@@ -375,7 +434,7 @@ export function compileBase(host: HostConfig, sets: SetRegistry, opts: { notrack
 
   if (host.docker.enabled) compileDockerUser(b, host, all);
 
-  return { policies, chains, jumps, sections: b.sections };
+  return { base: { policies, chains, jumps, sections: b.sections }, stretches: { input: inputBetween, output: outputBetween } };
 }
 
 /**

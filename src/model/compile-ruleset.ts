@@ -1,9 +1,10 @@
 import type { Config } from '../validate/validate-config.js';
 import type { Address } from '../validate/values.js';
-import { compileBase } from './compile-base.js';
+import { compileBaseWithStretches } from './compile-base.js';
 import { compileDispatch, type DispatchInput } from './compile-dispatch.js';
 import { SetRegistry } from './compile-rule.js';
 import { compileService } from './compile-service.js';
+import { planFastPath } from './notrack-fast-path.js';
 import type { FragmentModel, Guard, Ruleset, RulesetStream } from './types.js';
 
 export interface NamedSet {
@@ -28,13 +29,21 @@ function copyGuard(g: Guard): Guard {
 export function compileRulesetStream(config: Config, namedSets: ReadonlyMap<string, NamedSet> = new Map()): RulesetStream {
   const sets = new SetRegistry(namedSets);
   const notrack = config.services.some((s) => s.rules.some((r) => r.notrack));
-  const base = compileBase(config.host, sets, { notrack });
+  // The notrack fast path: which rules may be hoisted, read off a first base (small) and the config.
+  const families = config.host.ipv6 ? ([4, 6] as const) : ([4] as const);
+  const probe = notrack ? compileBaseWithStretches(config.host, new SetRegistry(namedSets), { notrack }).stretches : undefined;
+  const plan = probe ? planFastPath(config, families, probe.input, probe.output) : undefined;
+  const { base } = compileBaseWithStretches(config.host, sets, {
+    notrack,
+    untrackedInput: plan?.input,
+    earlyOutput: plan?.earlyOutput,
+  });
   // Only what the dispatch needs of each fragment is kept: its service and inbound guards.
   const inbound: DispatchInput[] = [];
   let done = false;
   function* fragments(): Generator<FragmentModel> {
     for (const service of config.services) {
-      const f = compileService(service, config.host, sets);
+      const f = compileService(service, config.host, sets, plan?.rules.get(service.name));
       // The base declares every service's inbound chain: a fragment removed from the image
       // leaves an empty chain behind, never a jump to a missing one.
       for (const c of f.inbound) base.chains.push({ family: c.family, table: 'filter', name: c.chain });

@@ -4,6 +4,7 @@ import { CHAIN, ruleAuditPrefix, serviceInputChain } from './chains.js';
 import { inboundChains } from './compile-inbound.js';
 import { actionTarget, compileRule, ruleFamilies, type RuleSpec, type SetRegistry } from './compile-rule.js';
 import type { Family } from '../validate/values.js';
+import type { FastPath } from './notrack-fast-path.js';
 import type { FragmentModel, IptRule, Section } from './types.js';
 
 const DIRECTION_CHAIN = {
@@ -81,7 +82,7 @@ function describe(rule: Service['rules'][number]): string {
  * block. Validation allows it on in rules with tcp or udp, a dport and no rate limit only,
  * and udp on a port any user may bind only with a source (where the replies may go).
  */
-function compileNotrack(spec: RuleSpec, families: Family[], sets: SetRegistry): IptRule[] {
+function compileNotrack(spec: RuleSpec, families: Family[], sets: SetRegistry, fast: FastPath | undefined): IptRule[] {
   const notrack = ['-j', 'CT', '--notrack'];
   const reply: RuleSpec = {
     chain: CHAIN.outputUntracked,
@@ -101,10 +102,26 @@ function compileNotrack(spec: RuleSpec, families: Family[], sets: SetRegistry): 
       families,
       sets,
     ),
+    // The fast path (notrack-fast-path.ts): the same accept, for untracked packets, where
+    // GFW-INPUT meets them after the deny list; the service's chain keeps its own.
+    ...(fast?.hoisted
+      ? compileRule(
+          { ...spec, chain: CHAIN.inputUntracked, extra: ['-m', 'conntrack', '--ctstate', 'UNTRACKED', ...(spec.extra ?? [])] },
+          families,
+          sets,
+        )
+      : []),
     ...compileRule(spec, families, sets),
     ...compileRule({ ...reply, table: 'raw', chain: CHAIN.rawOutput, extra: undefined, target: notrack }, families, sets),
     ...compileRule(reply, families, sets),
   ];
+}
+
+/** What the fragment says of a notrack rule's fast path. */
+function fastPathNote(fast: FastPath | undefined): string {
+  if (!fast) return '';
+  if (fast.hoisted) return `; fast path: accepted in ${CHAIN.inputUntracked} right after the deny list`;
+  return `; no fast path (accepted here, after the base rules and the services before it): ${fast.why}`;
 }
 
 function logSpec(log: true | { prefix?: string; limit?: string; level?: number }, service: string, host: HostConfig) {
@@ -117,7 +134,12 @@ function logSpec(log: true | { prefix?: string; limit?: string; level?: number }
  * GFW-I-<service>, which GFW-INPUT-RULES jumps to only for the protocols and ports those
  * rules use (the last section): a new connection skips every service it cannot match.
  */
-export function compileService(service: Service, host: HostConfig, sets: SetRegistry): FragmentModel {
+export function compileService(
+  service: Service,
+  host: HostConfig,
+  sets: SetRegistry,
+  fastPath?: ReadonlyMap<number, FastPath>,
+): FragmentModel {
   const sections: Section[] = service.rules.map((rule, i) => {
     const comment = rule.comment ? `${service.name}: ${rule.comment}` : service.name;
     const spec: RuleSpec = {
@@ -144,8 +166,10 @@ export function compileService(service: Service, host: HostConfig, sets: SetRegi
     const specs =
       rule.direction === 'docker-out' ? dockerOutBridges(rule, host).map((bridge) => ({ ...spec, inInterface: bridge })) : [spec];
     return {
-      title: `rules[${i}]: ${describe(rule)}${rule.comment ? ` (${rule.comment})` : ''}`,
-      rules: rule.notrack ? compileNotrack(spec, families, sets) : specs.flatMap((one) => compileRule(one, families, sets)),
+      title: `rules[${i}]: ${describe(rule)}${rule.comment ? ` (${rule.comment})` : ''}${rule.notrack ? fastPathNote(fastPath?.get(i)) : ''}`,
+      rules: rule.notrack
+        ? compileNotrack(spec, families, sets, fastPath?.get(i))
+        : specs.flatMap((one) => compileRule(one, families, sets)),
     };
   });
   const inRules = service.rules.flatMap((rule, i) =>

@@ -1,11 +1,12 @@
 import { execa, type ResultPromise } from 'execa';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { NOBODY } from '../helpers/any-user.js';
 import { describeFirewall } from '../helpers/firewall.js';
-import { rulesOf } from '../helpers/netns.js';
-import { makeProject, render } from '../helpers/render.js';
+import { rulesOf, type Bench } from '../helpers/netns.js';
+import { makeProject, render, type Project } from '../helpers/render.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /**
@@ -18,12 +19,37 @@ import { waitFor } from '../helpers/wait-for.js';
 const PORT = 5300;
 const LINK_LOCAL_PORT = 5301;
 const METADATA = '169.254.169.254';
+const DENIED_V4 = '192.0.2.3';
+const DENIED_V6 = '2001:db8::3';
+
+/** The packet counters of the rules of one chain that hold `needle`, from iptables-save -c. */
+async function counters(b: Bench, family: 4 | 6, chain: string, needle: string): Promise<number[]> {
+  const cmd = family === 4 ? 'iptables-save' : 'ip6tables-save';
+  const dump = (await b.exec(b.host, cmd, ['-c'])).stdout.split('\n');
+  return dump.filter((l) => l.includes(`-A ${chain} `) && l.includes(needle)).map((l) => Number(/^\[(\d+):/.exec(l)?.[1] ?? NaN));
+}
+
+/** iptables-check in the host namespace, after --save; a stub logger keeps a drift out of the machine's syslog. */
+async function driftCheck(b: Bench, p: Project) {
+  const save = await b.exec(b.host, 'sh', [p.init, '--save'], { reject: false });
+  expect(save.exitCode, save.stderr).toBe(0);
+  const stubs = mkdtempSync(join(tmpdir(), 'gen-fw-notrack-stubs-'));
+  try {
+    writeFileSync(join(stubs, 'logger'), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(stubs, 'logger'), 0o755);
+    const env = { PATH: `${stubs}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` };
+    return await b.exec(b.host, 'sh', [join(p.sbin, 'iptables-check'), '--no-textfile'], { reject: false, env });
+  } finally {
+    rmSync(stubs, { recursive: true, force: true });
+  }
+}
 
 describeFirewall(
   'a notrack service (raw table, stateless accept, untracked replies)',
   {
     // max differs from the kernel's default, so that the note about it is due.
-    host: 'conntrack_limits: { max: 131072, tcp_timeout_established: 300, udp_timeout: 25 }\n',
+    // A deny list that holds an address inside the notrack rules' source: it must still win.
+    host: `conntrack_limits: { max: 131072, tcp_timeout_established: 300, udp_timeout: 25 }\ndeny: { source: [${DENIED_V4}, "${DENIED_V6}"] }\n`,
     services: () => ({
       'dns.yaml': `rules:
   - { direction: in, proto: udp, dport: ${PORT}, source: [192.0.2.0/28, "2001:db8::/120"], notrack: true }
@@ -53,6 +79,43 @@ describeFirewall(
         { proto: 'udp', host: b.hostV6, port: PORT, source: b.peerV6b },
       ]);
       expect(v).toEqual(['open', 'open', 'open', 'open', 'filtered', 'filtered', 'filtered', 'filtered']);
+    });
+
+    it('accepts them on the fast path (GFW-INPUT-UNTRACKED, right after the deny list), never in the service chain', async () => {
+      const b = bench();
+      // The servers of the first test still listen.
+      const v = await b.check(b.peer, [
+        { proto: 'tcp', host: b.hostV4, port: PORT, source: b.peerV4 },
+        { proto: 'udp', host: b.hostV4, port: PORT, source: b.peerV4 },
+        { proto: 'tcp', host: b.hostV6, port: PORT, source: b.peerV6 },
+        { proto: 'udp', host: b.hostV6, port: PORT, source: b.peerV6 },
+      ]);
+      expect(v).toEqual(['open', 'open', 'open', 'open']);
+      for (const family of [4, 6] as const) {
+        for (const proto of ['tcp', 'udp']) {
+          const fast = await counters(b, family, 'GFW-INPUT-UNTRACKED', `-p ${proto} -m ${proto} --dport ${PORT} `);
+          expect(fast, `IPv${family} ${proto}`).toHaveLength(1);
+          expect(fast[0], `IPv${family} ${proto}`).toBeGreaterThan(0);
+          expect(await counters(b, family, 'GFW-I-dns', `-p ${proto} -m ${proto} --dport ${PORT} `), `IPv${family} ${proto}`).toEqual([0]);
+        }
+        const input = (await b.iptablesSave(family)).split('\n').filter((l) => l.startsWith('-A GFW-INPUT '));
+        const at = (tag: string) => input.findIndex((l) => l.includes(`"gen-fw: ${tag}"`));
+        expect(at('untracked'), input.join('\n')).toBeGreaterThan(at('deny'));
+        expect(at('untracked')).toBeLessThan(at('services'));
+      }
+    });
+
+    it('drops a deny-list member even inside the notrack source, both families', async () => {
+      const b = bench();
+      await b.sh(b.peer, `ip addr add ${DENIED_V4}/24 dev gv${b.id}p && ip -6 addr add ${DENIED_V6}/64 dev gv${b.id}p nodad`);
+      const v = await b.check(b.peer, [
+        { proto: 'tcp', host: b.hostV4, port: PORT, source: DENIED_V4 },
+        { proto: 'udp', host: b.hostV4, port: PORT, source: DENIED_V4 },
+        { proto: 'tcp', host: b.hostV6, port: PORT, source: DENIED_V6 },
+        { proto: 'udp', host: b.hostV6, port: PORT, source: DENIED_V6 },
+        { proto: 'tcp', host: b.hostV4, port: PORT, source: b.peerV4 },
+      ]);
+      expect(v).toEqual(['filtered', 'filtered', 'filtered', 'filtered', 'open']);
     });
 
     it('leaves nothing in the conntrack table for that port while an SSH connection is tracked', { timeout: 90_000 }, async () => {
@@ -130,11 +193,14 @@ describeFirewall(
       // ...and the metadata service stays root's: the metadata block comes first.
       expect(await b.check(b.host, [from(METADATA)], NOBODY)).toEqual(['filtered']);
       expect(await b.check(b.host, [from(METADATA)])).toEqual(['open']);
+      // IPv4 has a notrack source that holds the metadata address: the replies' jump stays
+      // after the metadata block. IPv6's sources exclude fd00:ec2::254: it comes first there.
       for (const family of [4, 6] as const) {
         const output = (await b.iptablesSave(family)).split('\n').filter((l) => l.startsWith('-A GFW-OUTPUT '));
         const at = (comment: string) => output.findIndex((l) => l.includes(`"gen-fw: ${comment}"`));
         expect(at('metadata for others'), output.join('\n')).toBeGreaterThan(-1);
-        expect(at('untracked replies')).toBeGreaterThan(at('metadata for others'));
+        if (family === 4) expect(at('untracked replies')).toBeGreaterThan(at('metadata for others'));
+        else expect(at('untracked replies')).toBe(at('established') + 1);
       }
     });
 
@@ -145,6 +211,11 @@ describeFirewall(
       expect(again.exitCode, again.stderr).toBe(0);
       const after = [rulesOf(await b.iptablesSave(4)), rulesOf(await b.iptablesSave(6))];
       expect(after).toEqual(before);
+      // The drift check reads the fast path as ours and in sync.
+      const check = await driftCheck(b, project());
+      expect(check.exitCode, check.stdout + check.stderr).toBe(0);
+      expect(check.stdout).toMatch(/^IPv4: in sync \(\d+ rules\)$/m);
+      expect(check.stdout).toMatch(/^IPv6: in sync \(\d+ rules\)$/m);
       // A test namespace is never the initial one: nf_conntrack_max is the host's, said so, not failed.
       expect(again.stderr).toMatch(/note: conntrack_limits: nf_conntrack_max is set only in the initial network namespace/);
       const read = async (name: string) => (await b.exec(b.host, 'cat', [`/proc/sys/net/netfilter/${name}`])).stdout.trim();
@@ -178,7 +249,7 @@ describeFirewall(
         await b.exec(b.host, 'sh', [tracked.init]);
         for (const family of [4, 6] as const) {
           const dump = await b.iptablesSave(family);
-          expect(dump).not.toMatch(/GFW-PREROUTING|GFW-OUTPUT-UNTRACKED|CT --notrack/);
+          expect(dump).not.toMatch(/GFW-PREROUTING|GFW-OUTPUT-UNTRACKED|GFW-INPUT-UNTRACKED|CT --notrack/);
           const raw = dump.split('*raw')[1]?.split('COMMIT')[0] ?? '';
           expect(raw).not.toContain('GFW-');
         }
@@ -187,6 +258,62 @@ describeFirewall(
       } finally {
         tracked.cleanup();
       }
+    });
+  },
+);
+
+/**
+ * No fast path where it would change a verdict: a service before dns (aaa, in name order)
+ * drops tcp 5300 from one peer address. dns's tcp notrack accept stays in its chain, after
+ * aaa's drop; its udp one (no drop on udp) is hoisted.
+ */
+describeFirewall(
+  'a notrack port that an earlier service drops for one source: the drop still wins',
+  {
+    services: () => ({
+      'aaa.yaml': `rules:\n  - { direction: in, proto: tcp, dport: ${PORT}, source: 192.0.2.2, action: drop }\n`,
+      'dns.yaml': `rules:
+  - { direction: in, proto: udp, dport: ${PORT}, source: [192.0.2.0/28, "2001:db8::/120"], notrack: true }
+  - { direction: in, proto: tcp, dport: ${PORT}, source: [192.0.2.0/28, "2001:db8::/120"], notrack: true }
+`,
+    }),
+  },
+  ({ bench, project }) => {
+    it('drops tcp from the dropped source, accepts the rest untracked, and hoists only udp', async () => {
+      const b = bench();
+      await b.sh(b.peer, `ip addr add 192.0.2.4/24 dev gv${b.id}p`);
+      await b.serve(b.host, [`tcp:${PORT}`, `udp:${PORT}`]);
+      const v = await b.check(b.peer, [
+        { proto: 'tcp', host: b.hostV4, port: PORT, source: b.peerV4 },
+        { proto: 'udp', host: b.hostV4, port: PORT, source: b.peerV4 },
+        { proto: 'tcp', host: b.hostV4, port: PORT, source: '192.0.2.4' },
+        { proto: 'tcp', host: b.hostV6, port: PORT, source: b.peerV6 },
+        { proto: 'udp', host: b.hostV6, port: PORT, source: b.peerV6 },
+      ]);
+      expect(v).toEqual(['filtered', 'open', 'open', 'open', 'open']);
+      for (const family of [4, 6] as const) {
+        expect(await counters(b, family, 'GFW-INPUT-UNTRACKED', `-p tcp `)).toEqual([]);
+        expect((await counters(b, family, 'GFW-INPUT-UNTRACKED', `-p udp -m udp --dport ${PORT} `))[0]).toBeGreaterThan(0);
+        // tcp is accepted in dns's own chain, after aaa's drop.
+        expect((await counters(b, family, 'GFW-I-dns', `-p tcp -m tcp --dport ${PORT} `))[0]).toBeGreaterThan(0);
+      }
+      expect((await counters(b, 4, 'GFW-I-aaa', '-j DROP'))[0]).toBeGreaterThan(0);
+      // Still untracked: nothing in the conntrack table for the port.
+      const t = await b.exec(b.host, 'sh', ['-c', 'conntrack -L -f ipv4 2>/dev/null; conntrack -L -f ipv6 2>/dev/null'], { reject: false });
+      expect(t.stdout).not.toMatch(new RegExp(`port=${PORT}\\b`));
+      // The rendered fragment says why tcp has no fast path.
+      const fragment = readFileSync(join(project().sbin, 'iptables_conf.d/iptables_dns.sh'), 'utf8');
+      expect(fragment).toMatch(/# rules\[1\]: .*no fast path .*aaa's rules\[0\] \(drop\) may meet its packets first/);
+    });
+
+    it('re-applies idempotently, and the drift check is in sync', async () => {
+      const b = bench();
+      const before = [rulesOf(await b.iptablesSave(4)), rulesOf(await b.iptablesSave(6))];
+      const again = await b.exec(b.host, 'sh', [project().init], { reject: false });
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect([rulesOf(await b.iptablesSave(4)), rulesOf(await b.iptablesSave(6))]).toEqual(before);
+      const check = await driftCheck(b, project());
+      expect(check.exitCode, check.stdout + check.stderr).toBe(0);
     });
   },
 );

@@ -10,9 +10,11 @@
 # `sh iptables_dns.sh` appends these rules to a live gen-fw firewall.
 set -eu
 
-# rules[0]: accept in udp dport 53 without conntrack (notrack)
+# rules[0]: accept in udp dport 53 without conntrack (notrack); fast path: accepted in GFW-INPUT-UNTRACKED right after the deny list
 iptables -t raw -A GFW-PREROUTING -p udp --dport 53 -m comment --comment dns -j CT --notrack
 ip6tables -t raw -A GFW-PREROUTING -p udp --dport 53 -m comment --comment dns -j CT --notrack
+iptables -A GFW-INPUT-UNTRACKED -p udp --dport 53 -m conntrack --ctstate UNTRACKED -m comment --comment dns -j ACCEPT
+ip6tables -A GFW-INPUT-UNTRACKED -p udp --dport 53 -m conntrack --ctstate UNTRACKED -m comment --comment dns -j ACCEPT
 iptables -A GFW-I-dns -p udp --dport 53 -m comment --comment dns -j ACCEPT
 ip6tables -A GFW-I-dns -p udp --dport 53 -m comment --comment dns -j ACCEPT
 iptables -t raw -A GFW-OUTPUT -p udp --sport 53 -m comment --comment dns -j CT --notrack
@@ -20,9 +22,11 @@ ip6tables -t raw -A GFW-OUTPUT -p udp --sport 53 -m comment --comment dns -j CT 
 iptables -A GFW-OUTPUT-UNTRACKED -p udp --sport 53 -m comment --comment dns -j ACCEPT
 ip6tables -A GFW-OUTPUT-UNTRACKED -p udp --sport 53 -m comment --comment dns -j ACCEPT
 
-# rules[1]: accept in tcp dport 53 from 198.51.100.0/24, 2001:db8:53::/48 without conntrack (notrack) (zone transfers)
+# rules[1]: accept in tcp dport 53 from 198.51.100.0/24, 2001:db8:53::/48 without conntrack (notrack) (zone transfers); fast path: accepted in GFW-INPUT-UNTRACKED right after the deny list
 iptables -t raw -A GFW-PREROUTING -s 198.51.100.0/24 -p tcp --dport 53 -m comment --comment 'dns: zone transfers' -j CT --notrack
 ip6tables -t raw -A GFW-PREROUTING -s 2001:db8:53::/48 -p tcp --dport 53 -m comment --comment 'dns: zone transfers' -j CT --notrack
+iptables -A GFW-INPUT-UNTRACKED -s 198.51.100.0/24 -p tcp --dport 53 -m conntrack --ctstate UNTRACKED -m comment --comment 'dns: zone transfers' -j ACCEPT
+ip6tables -A GFW-INPUT-UNTRACKED -s 2001:db8:53::/48 -p tcp --dport 53 -m conntrack --ctstate UNTRACKED -m comment --comment 'dns: zone transfers' -j ACCEPT
 iptables -A GFW-I-dns -s 198.51.100.0/24 -p tcp --dport 53 -m comment --comment 'dns: zone transfers' -j ACCEPT
 ip6tables -A GFW-I-dns -s 2001:db8:53::/48 -p tcp --dport 53 -m comment --comment 'dns: zone transfers' -j ACCEPT
 iptables -t raw -A GFW-OUTPUT -d 198.51.100.0/24 -p tcp --sport 53 -m comment --comment 'dns: zone transfers' -j CT --notrack

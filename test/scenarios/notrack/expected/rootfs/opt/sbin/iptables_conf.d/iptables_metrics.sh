@@ -10,8 +10,9 @@
 # `sh iptables_metrics.sh` appends these rules to a live gen-fw firewall.
 set -eu
 
-# rules[0]: accept in tcp dport 9100 on eth1 from 10.20.0.0/16 without conntrack (notrack)
+# rules[0]: accept in tcp dport 9100 on eth1 from 10.20.0.0/16 without conntrack (notrack); fast path: accepted in GFW-INPUT-UNTRACKED right after the deny list
 iptables -t raw -A GFW-PREROUTING -i eth1 -s 10.20.0.0/16 -p tcp --dport 9100 -m comment --comment metrics -j CT --notrack
+iptables -A GFW-INPUT-UNTRACKED -i eth1 -s 10.20.0.0/16 -p tcp --dport 9100 -m conntrack --ctstate UNTRACKED -m comment --comment metrics -j ACCEPT
 iptables -A GFW-I-metrics -i eth1 -s 10.20.0.0/16 -p tcp --dport 9100 -m comment --comment metrics -j ACCEPT
 iptables -t raw -A GFW-OUTPUT -o eth1 -d 10.20.0.0/16 -p tcp --sport 9100 -m comment --comment metrics -j CT --notrack
 iptables -A GFW-OUTPUT-UNTRACKED -o eth1 -d 10.20.0.0/16 -p tcp --sport 9100 '!' --syn -m comment --comment metrics -j ACCEPT
