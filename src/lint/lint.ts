@@ -10,7 +10,7 @@ import { byPlace, type Finding } from './finding.js';
 import { lintFragment, pathsOf, type LintFragment, type LintRuleset } from './paths.js';
 import { Places } from './places.js';
 import { analysePath, type RuleReach } from './reachability.js';
-import { groupReach, shadowFindings, unreachable } from './shadow-findings.js';
+import { shadowFindings } from './shadow-findings.js';
 import type { KnownSet } from './universe.js';
 
 /** The sets as lint knows them: gen-fw's own (long lists) exactly; named ones by name and file. */
@@ -29,7 +29,29 @@ type AnalyseOpts = { hints?: readonly string[]; witnesses?: boolean };
 
 function analyseKept(ruleset: Kept, opts: AnalyseOpts = {}): RuleReach[] {
   const sets = knownSets(ruleset.sets);
-  return pathsOf(ruleset).flatMap((p) => analysePath(p, { sets, ...opts }).reach);
+  return [...pathsOf(ruleset)].flatMap((p) => analysePath(p, { sets, ...opts }).reach);
+}
+
+/**
+ * The config rules (groups) none of whose action rules a packet can reach, each with its
+ * reaches: what the findings need. One path is analysed at a time and only these are kept
+ * (10,000 services have some 50,000 action rules).
+ */
+function unreachableGroups(ruleset: Kept): Map<string, RuleReach[]> {
+  const sets = knownSets(ruleset.sets);
+  // null: some action rule of the group is reachable.
+  const groups = new Map<string, RuleReach[] | null>();
+  for (const path of pathsOf(ruleset)) {
+    for (const r of analysePath(path, { sets }).reach) {
+      const list = groups.get(r.rule.group);
+      if (r.reachable) groups.set(r.rule.group, null);
+      else if (list === undefined) groups.set(r.rule.group, [r]);
+      else list?.push(r);
+    }
+  }
+  const out = new Map<string, RuleReach[]>();
+  for (const [group, list] of groups) if (list) out.set(group, list);
+  return out;
 }
 
 /** Reachability of every service action rule of a whole ruleset, in every family and direction. */
@@ -40,8 +62,8 @@ export function analyseRuleset(ruleset: Pick<Ruleset, 'base' | 'fragments' | 'se
 /** Every finding, in source order. Pure: positions come from `positions`. */
 export function lintRuleset(config: Config, ruleset: Kept, positions: PositionOf): Finding[] {
   const places = new Places(positions, config.hostFile?.file);
-  const groups = groupReach(analyseKept(ruleset));
-  const isUnreachable = (service: string, index: number) => unreachable(groups.get(`${service}:${index}`) ?? []);
+  const groups = unreachableGroups(ruleset);
+  const isUnreachable = (service: string, index: number) => groups.has(`${service}:${index}`);
   return [
     ...shadowFindings(groups, places),
     ...exposedFindings(config.services, places, isUnreachable),

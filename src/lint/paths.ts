@@ -19,9 +19,24 @@ export interface LintSection {
   /** The families of every rule the section compiled to. */
   families: readonly Family[];
   limited: boolean;
-  /** Its filter rules in the service chains (comments left out: lint reads no service rule's comment). */
-  rules: readonly IptRule[];
+  /** Its filter rules in the service chains. */
+  rules: readonly KeptRule[];
 }
+
+/**
+ * A service rule as lint keeps it while the rest of the render goes on: its family, chain
+ * and arguments, these in one flat string (comment left out: lint reads no service rule's
+ * comment). An array of short strings per rule, some of them slices of the source text,
+ * cost five times as much: 25 MB at 10,000 services.
+ */
+export interface KeptRule {
+  family: Family;
+  chain: string;
+  line: string;
+}
+
+/** Between the arguments of a KeptRule's line: no argument holds a control character (free text is refused with one by parseRuleText; the rest are names, addresses and numbers). */
+const SEP = '\u0001';
 
 /** What lint reads of a fragment: its service, file and sections (no titles, no dispatch guards, no raw rules). */
 export interface LintFragment {
@@ -37,11 +52,11 @@ export interface LintRuleset {
 
 const FAMILIES: readonly (readonly Family[])[] = [[], [4], [6], [4, 6]];
 
-/** A rule's arguments without `-m comment --comment TEXT`. */
-function withoutComment(args: readonly string[]): string[] {
+/** A rule's arguments without `-m comment --comment TEXT`, as a KeptRule's line. */
+function lineOf(args: readonly string[]): string {
   const i = args.indexOf('--comment');
-  if (i < 2 || args[i - 1] !== 'comment' || args[i - 2] !== '-m') return [...args];
-  return [...args.slice(0, i - 2), ...args.slice(i + 2)];
+  if (i < 2 || args[i - 1] !== 'comment' || args[i - 2] !== '-m') return args.join(SEP);
+  return [...args.slice(0, i - 2), ...args.slice(i + 2)].join(SEP);
 }
 
 /**
@@ -52,11 +67,11 @@ export function lintFragment(f: FragmentModel): LintFragment {
   const inbound = serviceInputChain(f.service);
   const sections = f.sections.map((s): LintSection => {
     let mask = 0;
-    const rules: IptRule[] = [];
+    const rules: KeptRule[] = [];
     for (const r of s.rules) {
       mask |= r.family === 4 ? 1 : 2;
       if (r.table !== 'filter' || (r.chain !== inbound && !SHARED_CHAINS.has(r.chain) && r.chain !== CHAIN.inputUntracked)) continue;
-      rules.push({ family: r.family, table: 'filter', chain: r.chain === inbound ? inbound : r.chain, args: withoutComment(r.args) });
+      rules.push({ family: r.family, chain: r.chain === inbound ? inbound : r.chain, line: lineOf(r.args) });
     }
     return { families: FAMILIES[mask]!, limited: isLimited(s.rules), rules };
   });
@@ -102,10 +117,10 @@ function baseTag(args: readonly string[]): string {
  * order (the jumps into a service's chain only skip services it cannot match), then the
  * rest of the base chain. Nothing returns from a service's rules but by falling through.
  */
-export function pathsOf(ruleset: LintRuleset): Path[] {
-  const out: Path[] = [];
-  const services = serviceRules(ruleset.fragments);
+export function* pathsOf(ruleset: LintRuleset): Generator<Path> {
   for (const family of [4, 6] as Family[]) {
+    // One family's service rules at a time: a path is analysed and dropped before the next is made.
+    const services = serviceRules(ruleset.fragments, family);
     for (const direction of ['in', 'out', 'forward', 'docker', 'docker-out'] as Direction[]) {
       const way = WAYS[direction];
       const rules: PathRule[] = [];
@@ -126,34 +141,47 @@ export function pathsOf(ruleset: LintRuleset): Path[] {
           rules.push({ rule, origin: { kind: 'base', tag: baseTag(rule.args), title: section.title }, group: `base:${si}`, limited });
         }
       });
-      if (rules.length) out.push({ family, direction, rules });
+      if (rules.length) yield { family, direction, rules };
     }
   }
-  return out;
 }
 
-/** The services' rules of each family and direction (`4/in`), in service and rule order: one pass over the fragments. */
-function serviceRules(fragments: readonly LintFragment[]): Map<string, PathRule[]> {
+/** A kept rule read as the model's rule: its arguments are split from the line each time they are read, never held (a path holds 20,000 rules). */
+class KeptIptRule implements IptRule {
+  readonly table = 'filter';
+  constructor(private readonly kept: KeptRule) {}
+  get family(): Family {
+    return this.kept.family;
+  }
+  get chain(): string {
+    return this.kept.chain;
+  }
+  get args(): string[] {
+    return this.kept.line.split(SEP);
+  }
+}
+
+/** The services' rules of one family by direction (`4/in`), in service and rule order: one pass over the fragments. */
+function serviceRules(fragments: readonly LintFragment[], family: Family): Map<string, PathRule[]> {
   const out = new Map<string, PathRule[]>();
   for (const f of fragments) {
     const inbound = serviceInputChain(f.service);
     f.sections.forEach((section, index) => {
       let origin: Origin | undefined;
       let group = '';
-      for (const rule of section.rules) {
-        // The raw table's chains (notrack rules) share names with filter's, never a path.
-        if (rule.table !== 'filter') continue;
+      for (const kept of section.rules) {
+        if (kept.family !== family) continue;
         const direction =
-          rule.chain === inbound ? 'in' : rule.chain === CHAIN.inputUntracked ? 'in-untracked' : SHARED_CHAINS.get(rule.chain);
+          kept.chain === inbound ? 'in' : kept.chain === CHAIN.inputUntracked ? 'in-untracked' : SHARED_CHAINS.get(kept.chain);
         if (!direction) continue;
         if (!origin) {
           origin = { kind: 'service', service: f.service, file: f.file, index };
           group = `${f.service}:${index}`;
         }
-        const key = `${rule.family}/${direction}`;
+        const key = `${family}/${direction}`;
         let list = out.get(key);
         if (!list) out.set(key, (list = []));
-        list.push({ rule, origin, group, limited: section.limited });
+        list.push({ rule: new KeptIptRule(kept), origin, group, limited: section.limited });
       }
     });
   }

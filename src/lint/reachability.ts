@@ -22,10 +22,13 @@ export interface RuleReach {
   /** Reachable: a packet that reaches it (certain unless lint could not read an earlier rule it meets). Shadowed: a packet an earlier rule takes. */
   witness?: Packet;
   /** Shadowed: the earlier rules that take its packets, in the order they do. */
-  takers: Taker[];
+  takers: readonly Taker[];
   /** For a shadowed rule, the rule that takes the witness. */
   witnessTaker?: Taker;
 }
+
+/** The takers of every reachable rule: none (one array for all of them). */
+const NONE: readonly Taker[] = [];
 
 interface Earlier {
   rule: PathRule;
@@ -44,8 +47,9 @@ export interface AnalyseOptions {
 function patternsOf(path: Path): string[] {
   const out: string[] = [];
   for (const { rule } of path.rules) {
-    rule.args.forEach((a, i) => {
-      if ((a === '-i' || a === '-o') && rule.args[i + 1]) out.push(rule.args[i + 1]!);
+    const args = rule.args;
+    args.forEach((a, i) => {
+      if ((a === '-i' || a === '-o') && args[i + 1]) out.push(args[i + 1]!);
     });
   }
   return out;
@@ -115,9 +119,9 @@ function decide(
     if (left.length === 0) {
       return { rule: pr, verdict, reachable: false, takers, witness: pickAwayFrom(firstTaken, maybe(), u, hints), witnessTaker };
     }
-    if (left.length > MAX_PIECES) return { rule: pr, verdict, reachable: true, takers: [] };
+    if (left.length > MAX_PIECES) return { rule: pr, verdict, reachable: true, takers: NONE };
   }
-  return { rule: pr, verdict, reachable: true, takers: [], witness: opts.witnesses ? pickAwayFrom(left, maybe(), u, hints) : undefined };
+  return { rule: pr, verdict, reachable: true, takers: NONE, witness: opts.witnesses ? pickAwayFrom(left, maybe(), u, hints) : undefined };
 }
 
 /** A packet from `boxes`, outside the rules lint could not read when there is one. */

@@ -7,17 +7,6 @@ import { formatPacket } from './witness.js';
 
 const PAST: Record<Verdict, string> = { accept: 'accepted', drop: 'dropped', reject: 'rejected', return: 'handed back to Docker' };
 
-/** A config rule's action rules (every family and address combination it was compiled into), by group. */
-export function groupReach(reach: readonly RuleReach[]): Map<string, RuleReach[]> {
-  const out = new Map<string, RuleReach[]>();
-  for (const r of reach) {
-    const list = out.get(r.rule.group);
-    if (list) list.push(r);
-    else out.set(r.rule.group, [r]);
-  }
-  return out;
-}
-
 export const unreachable = (rs: readonly RuleReach[]): boolean => rs.length > 0 && rs.every((r) => !r.reachable);
 
 /**

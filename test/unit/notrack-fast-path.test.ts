@@ -121,7 +121,9 @@ describe('the notrack fast path', () => {
 
   it("lint's inbound path holds the hoisted accept where the kernel meets it: after the deny list, before the services", async () => {
     const r = await compile({ 'dns.yaml': NOTRACK });
-    const path = pathsOf({ base: r.base, fragments: r.fragments.map(lintFragment) }).find((p) => p.family === 4 && p.direction === 'in')!;
+    const path = [...pathsOf({ base: r.base, fragments: r.fragments.map(lintFragment) })].find(
+      (p) => p.family === 4 && p.direction === 'in',
+    )!;
     const where = path.rules.map((x) => (x.origin.kind === 'base' ? x.origin.tag : `${x.rule.chain}`));
     expect(where.indexOf(CHAIN.inputUntracked)).toBe(where.indexOf('established') + 1);
     expect(where.indexOf(CHAIN.inputUntracked)).toBeLessThan(where.indexOf('GFW-I-dns'));
