@@ -1,7 +1,8 @@
 import { BoxIndex } from './box-index.js';
-import { boxesMeet, intersectBox, subtractFromAll, type Box } from './boxes.js';
+import { DIMS, intersectBox, subtractBox, subtractFromAll, type Box, type Dim } from './boxes.js';
+import { isEmpty, subtract, type IntervalSet } from './intervals.js';
 import type { Path, PathRule } from './paths.js';
-import { readRule, subjectBox, type Verdict } from './read-rule.js';
+import { everything, readRule, subjectBox, type Verdict } from './read-rule.js';
 import { pickPacket, type Packet } from './witness.js';
 import type { KnownSet } from './universe.js';
 import { Universe } from './universe.js';
@@ -25,6 +26,34 @@ export interface RuleReach {
   takers: readonly Taker[];
   /** For a shadowed rule, the rule that takes the witness. */
   witnessTaker?: Taker;
+}
+
+/**
+ * A rule taken away from every subject before it is decided (loopback's). Such a rule
+ * narrows one dimension only (`-i lo`): then taking it away is one subtraction on that
+ * dimension, the same for most subjects and made once.
+ */
+class Quiet {
+  private readonly dim: Dim | undefined;
+  private readonly left = new Map<IntervalSet, IntervalSet>();
+
+  constructor(
+    readonly box: Box,
+    u: Universe,
+  ) {
+    const all = everything(u, false);
+    const narrowed = DIMS.filter((d) => box[d] !== all[d]);
+    this.dim = narrowed.length === 1 ? narrowed[0] : undefined;
+  }
+
+  /** `subject` without this rule's packets, as disjoint boxes. */
+  takeFrom(subject: Box): Box[] {
+    const d = this.dim;
+    if (d === undefined) return subtractBox(subject, this.box);
+    let rest = this.left.get(subject[d]);
+    if (rest === undefined) this.left.set(subject[d], (rest = subtract(subject[d], this.box[d])));
+    return isEmpty(rest) ? [] : [{ ...subject, [d]: rest }];
+  }
 }
 
 /** The takers of every reachable rule: none (one array for all of them). */
@@ -67,23 +96,20 @@ export function analysePath(path: Path, opts: AnalyseOptions): { universe: Unive
   const maybe = new BoxIndex<{ box: Box }>();
   const reach: RuleReach[] = [];
   /** Loopback: it takes every packet on lo, which is never what a service rule is about; not named unless it takes all. */
-  const quiet: Box[] = [];
+  const quiet: Quiet[] = [];
   for (const pr of path.rules) {
     const earlierView = readRule(pr.rule.args, u, false);
     if (earlierView.matchesNothing) continue;
     const verdict = earlierView.verdict;
     if (pr.origin.kind === 'service' && verdict && verdict !== 'return' && !earlierView.opaque) {
       const box = subjectBox(earlierView, u);
-      const away = quiet.reduce<Box[]>(
-        (left, q) => (left.length === 1 && !boxesMeet(left[0]!, q) ? left : subtractFromAll(left, q)),
-        [box],
-      );
+      const away = quiet.reduce<Box[]>((left, q) => (left.length === 1 ? q.takeFrom(left[0]!) : subtractFromAll(left, q.box)), [box]);
       const subject = away.length === 1 ? away[0]! : box;
       reach.push(decide(pr, verdict, subject, takers.near(subject), () => maybe.near(subject).map((m) => m.box), u, opts));
     }
     if (verdict && earlierView.understood && !pr.limited) {
       takers.add({ rule: pr, box: earlierView.box, verdict });
-      if (pr.origin.kind === 'base' && pr.origin.tag === 'loopback') quiet.push(earlierView.box);
+      if (pr.origin.kind === 'base' && pr.origin.tag === 'loopback') quiet.push(new Quiet(earlierView.box, u));
     } else if (verdict || earlierView.jump) maybe.add({ box: earlierView.box });
   }
   return { universe: u, reach };

@@ -17,6 +17,12 @@ export interface KnownSet {
   exact: boolean;
 }
 
+function memo<K>(map: Map<K, IntervalSet>, key: K, make: () => IntervalSet): IntervalSet {
+  let v = map.get(key);
+  if (v === undefined) map.set(key, (v = make()));
+  return v;
+}
+
 /**
  * The coordinates of one path of one family: every real address, the sets by name, and
  * one class per kind of interface name the path's patterns tell apart.
@@ -43,27 +49,25 @@ export class Universe {
   readonly anyAddress: IntervalSet;
   readonly allIfaces: IntervalSet;
 
-  /** What each text read as, once per path: the same networks and ports recur in rule after rule. */
-  private readonly read = new Map<string, IntervalSet>();
-
-  private memo(key: string, make: () => IntervalSet): IntervalSet {
-    let v = this.read.get(key);
-    if (v === undefined) this.read.set(key, (v = make()));
-    return v;
-  }
+  /** What each text read as, once per path (one map per kind of text): the same networks and ports recur in rule after rule. */
+  private readonly cidrs = new Map<string, IntervalSet>();
+  private readonly protos = new Map<number, IntervalSet>();
+  private readonly portLists = new Map<string, IntervalSet>();
+  private readonly setsRead = new Map<string, IntervalSet>();
+  private readonly ifacePatterns = new Map<string, IntervalSet>();
 
   cidr(text: string): IntervalSet {
-    return this.memo(`a${text}`, () => this.readCidr(text));
+    return memo(this.cidrs, text, () => this.readCidr(text));
   }
 
   /** One protocol number. */
   proto(n: number): IntervalSet {
-    return this.memo(`n${n}`, () => span(n));
+    return memo(this.protos, n, () => span(n));
   }
 
   /** A port list as iptables writes it (`80`, `8000:8080`, `80,443`). */
   ports(text: string): IntervalSet {
-    return this.memo(`p${text}`, () => {
+    return memo(this.portLists, text, () => {
       const spans: Span[] = [];
       for (const part of text.split(',')) {
         const [a, b] = part.split(':');
@@ -85,7 +89,7 @@ export class Universe {
 
   /** A set as what it is known to hold: its unknown members (unless exact) and its file's members. */
   setMembers(kernelName: string): IntervalSet {
-    return this.memo(`s${kernelName}`, () => this.readSet(kernelName));
+    return memo(this.setsRead, kernelName, () => this.readSet(kernelName));
   }
 
   private readSet(kernelName: string): IntervalSet {
@@ -103,7 +107,7 @@ export class Universe {
   }
 
   iface(pattern: string): IntervalSet {
-    return this.memo(`i${pattern}`, () => this.readIface(pattern));
+    return memo(this.ifacePatterns, pattern, () => this.readIface(pattern));
   }
 
   private readIface(pattern: string): IntervalSet {
