@@ -1,25 +1,37 @@
 import type { Service } from '../validate/validate-config.js';
 import type { Family } from '../validate/values.js';
 import type { Finding } from './finding.js';
-import { covers, normalise, span, type IntervalSet } from './intervals.js';
 import type { LintFragment } from './paths.js';
 import type { Places } from './places.js';
 
 type Proto = 'tcp' | 'udp';
-const PORTS_OF_ALL = span(1, 65535);
-
-function portsText(set: IntervalSet): string {
-  return set.map(([a, b]) => (a === b ? `${a}` : `${a}:${b}`)).join(',');
-}
-
 type Rule = Service['rules'][number];
+/** Ports as sorted, disjoint, inclusive ranges of plain numbers (this check needs nothing wider). */
+type Ports = readonly (readonly [number, number])[];
 
 const protosOf = (proto: string): Proto[] => (proto === 'all' ? ['tcp', 'udp'] : proto === 'tcp' || proto === 'udp' ? [proto] : []);
-const portsOf = (rule: Rule): IntervalSet => normalise((rule.dport ?? [{ from: 1, to: 65535 }]).flatMap((p) => span(p.from, p.to)));
+
+/** Sorted, with overlapping and adjacent ranges merged. */
+function merged(ranges: readonly (readonly [number, number])[]): Ports {
+  const out: [number, number][] = [];
+  for (const [a, b] of [...ranges].sort((x, y) => x[0] - y[0])) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1] + 1) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return out;
+}
+
+const portsOf = (rule: Rule): Ports => merged((rule.dport ?? [{ from: 1, to: 65535 }]).map((p) => [p.from, p.to] as const));
+
+/** Whether `there` holds every port of `mine` (both merged: a range of mine lies within one of there's). */
+const covers = (there: Ports, mine: Ports): boolean => mine.every(([a, b]) => there.some(([c, d]) => c <= a && b <= d));
+
+const portsText = (ports: Ports): string => ports.map(([a, b]) => (a === b ? `${a}` : `${a}:${b}`)).join(',');
 
 /** What a service accepts, per family, direction and protocol (`4/in/tcp`): the ports. */
-function openPorts(rules: readonly Rule[], fragment: LintFragment): Map<string, IntervalSet> {
-  const open = new Map<string, IntervalSet>();
+function openPorts(rules: readonly Rule[], fragment: LintFragment): Map<string, Ports> {
+  const open = new Map<string, Ports>();
   rules.forEach((rule, i) => {
     if (rule.action !== 'accept') return;
     const ports = portsOf(rule);
@@ -27,7 +39,7 @@ function openPorts(rules: readonly Rule[], fragment: LintFragment): Map<string, 
       for (const p of protosOf(rule.proto)) {
         const k = `${family}/${rule.direction}/${p}`;
         const before = open.get(k);
-        open.set(k, before ? normalise([...before, ...ports]) : ports);
+        open.set(k, before ? merged([...before, ...ports]) : ports);
       }
     }
   });
@@ -53,7 +65,7 @@ export function familyFindings(
     const f = byName.get(s.name);
     if (!f) continue;
     // Made when the service has a rule to judge (most have none).
-    let open: Map<string, IntervalSet> | undefined;
+    let open: Map<string, Ports> | undefined;
     s.rules.forEach((rule, i) => {
       if (rule.action !== 'accept' || (rule.direction !== 'in' && rule.direction !== 'docker')) return;
       if (!rule.source && !rule.destination) return;
@@ -65,7 +77,7 @@ export function familyFindings(
       const mine = portsOf(rule);
       const closed = protosOf(rule.proto).flatMap((p) => {
         const there = open!.get(`${other}/${rule.direction}/${p}`) ?? [];
-        return covers(there, mine) ? [] : [`${p} ${covers(mine, PORTS_OF_ALL) ? 'every port' : portsText(mine)}`];
+        return covers(there, mine) ? [] : [`${p} ${covers(mine, [[1, 65535]]) ? 'every port' : portsText(mine)}`];
       });
       if (closed.length === 0) return;
       const which = rule.source ? 'source' : 'destination';

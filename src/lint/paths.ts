@@ -129,13 +129,13 @@ export function* pathsOf(ruleset: LintRuleset): Generator<Path> {
         for (const rule of section.rules) {
           if (rule.family !== family || rule.chain !== way.chain || rule.table !== 'filter') continue;
           if (rule.args[rule.args.length - 1] === way.into) {
-            for (const r of services.get(`${family}/${direction}`) ?? []) rules.push(r);
+            for (const r of services.get(direction) ?? []) rules.push(r);
             continue;
           }
           // The notrack fast path: the hoisted accepts stand where the kernel meets them
           // (each keeps its --ctstate UNTRACKED, which no new connection has).
           if (direction === 'in' && rule.args[rule.args.length - 1] === CHAIN.inputUntracked) {
-            for (const r of services.get(`${family}/in-untracked`) ?? []) rules.push(r);
+            for (const r of services.get('in-untracked') ?? []) rules.push(r);
             continue;
           }
           rules.push({ rule, origin: { kind: 'base', tag: baseTag(rule.args), title: section.title }, group: `base:${si}`, limited });
@@ -161,7 +161,7 @@ class KeptIptRule implements IptRule {
   }
 }
 
-/** The services' rules of one family by direction (`4/in`), in service and rule order: one pass over the fragments. */
+/** The services' rules of one family by direction (`in`, `in-untracked`, `out`, ...), in service and rule order: one pass over the fragments. */
 function serviceRules(fragments: readonly LintFragment[], family: Family): Map<string, PathRule[]> {
   const out = new Map<string, PathRule[]>();
   for (const f of fragments) {
@@ -178,9 +178,8 @@ function serviceRules(fragments: readonly LintFragment[], family: Family): Map<s
           origin = { kind: 'service', service: f.service, file: f.file, index };
           group = `${f.service}:${index}`;
         }
-        const key = `${family}/${direction}`;
-        let list = out.get(key);
-        if (!list) out.set(key, (list = []));
+        let list = out.get(direction);
+        if (!list) out.set(direction, (list = []));
         list.push({ rule: new KeptIptRule(kept), origin, group, limited: section.limited });
       }
     });

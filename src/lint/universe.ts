@@ -70,10 +70,10 @@ export class Universe {
     return memo(this.portLists, text, () => {
       const spans: Span[] = [];
       for (const part of text.split(',')) {
-        const [a, b] = part.split(':');
-        spans.push(...span(Number(a), Number(b ?? a)));
+        const colon = part.indexOf(':');
+        spans.push(...(colon < 0 ? span(Number(part)) : span(Number(part.slice(0, colon)), Number(part.slice(colon + 1)))));
       }
-      return normalise(spans);
+      return spans.length === 1 ? spans : normalise(spans);
     });
   }
 
