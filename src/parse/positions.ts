@@ -42,6 +42,8 @@ export function recorder(text: string): Recorder {
   const top: Frame = { start: 0, end: text.length, kind: null, children: [], size: 0 };
   const stack: Frame[] = [top];
   const anchors = new Map<string, number>();
+  // Without a "*" the text has no alias, and every node stands for itself: sizes need no counting.
+  const aliases = text.includes('*');
   let written = 0;
   let starts: number[] | undefined;
   return {
@@ -57,10 +59,10 @@ export function recorder(text: string): Recorder {
       if (f.kind === 'scalar') f.value = state.result;
       written++;
       const at = contentStart(text, f.start);
-      const props = readProps(text, at);
+      const props = aliases ? readProps(text, at) : {};
       if (props.alias !== undefined) {
         f.size = anchors.get(props.alias) ?? 1;
-      } else {
+      } else if (aliases) {
         f.size = 1 + f.children.reduce((n, c) => n + c.size, 0);
         if (props.anchor !== undefined) anchors.set(props.anchor, f.size);
       }
@@ -71,7 +73,7 @@ export function recorder(text: string): Recorder {
     },
     root: () => top.children[0],
     writtenNodes: () => written,
-    expandedNodes: () => top.children.reduce((n, c) => n + c.size, 0),
+    expandedNodes: () => (aliases ? top.children.reduce((n, c) => n + c.size, 0) : written),
     lineStarts: () => (starts ??= lineStartsOf(text)),
   };
 }
@@ -128,6 +130,26 @@ interface Step {
   value?: Frame;
 }
 
+/** Each mapping's keys, found once (a file's places are looked up one key path after another). */
+const keysOf = new WeakMap<Frame, Map<string, Step>>();
+
+function mappingKeys(text: string, mapping: Frame): Map<string, Step> {
+  let keys = keysOf.get(mapping);
+  if (keys) return keys;
+  keys = new Map();
+  const kids = mapping.children;
+  for (let i = 0; i < kids.length; i++) {
+    const k = kids[i]!;
+    if (!isKey(text, k) || k.kind !== 'scalar') continue;
+    const next = kids[i + 1];
+    const value = next && !isKey(text, next) ? next : undefined;
+    // A later key of the same name wins, as it does in the data.
+    keys.set(String(k.value), { key: k, value: value && !isEmpty(text, value) ? value : undefined });
+  }
+  keysOf.set(mapping, keys);
+  return keys;
+}
+
 function step(text: string, parent: Frame | undefined, key: PropertyKey): Step {
   if (!parent) return {};
   if (parent.kind === 'sequence') {
@@ -135,17 +157,7 @@ function step(text: string, parent: Frame | undefined, key: PropertyKey): Step {
     return { value: item };
   }
   if (parent.kind !== 'mapping') return {};
-  const kids = parent.children;
-  let found: Step = {};
-  for (let i = 0; i < kids.length; i++) {
-    const k = kids[i]!;
-    if (!isKey(text, k)) continue;
-    const next = kids[i + 1];
-    const value = next && !isKey(text, next) ? next : undefined;
-    if (k.kind === 'scalar' && String(k.value) === String(key))
-      found = { key: k, value: value && !isEmpty(text, value) ? value : undefined };
-  }
-  return found;
+  return mappingKeys(text, parent).get(String(key)) ?? {};
 }
 
 /**
