@@ -14,6 +14,12 @@ export function span(from: bigint | number, to: bigint | number = from): Interva
   return a <= b ? [[a, b]] : EMPTY;
 }
 
+/**
+ * An array built with push has room for 17 entries; a set kept in a box for each of
+ * 50,000 rules is copied to its own size (most hold one span).
+ */
+const fitted = <T>(items: T[]): T[] => (items.length < 16 ? items.slice() : items);
+
 /** Sorted, with overlapping and adjacent spans merged. */
 export function normalise(spans: readonly Span[]): IntervalSet {
   const sorted = [...spans].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
@@ -24,7 +30,7 @@ export function normalise(spans: readonly Span[]): IntervalSet {
       if (b > last[1]) last[1] = b;
     } else out.push([a, b]);
   }
-  return out;
+  return fitted(out);
 }
 
 export function union(...sets: IntervalSet[]): IntervalSet {
@@ -52,7 +58,7 @@ export function intersect(x: IntervalSet, y: IntervalSet): IntervalSet {
     if (b1 < b2) i++;
     else j++;
   }
-  return out;
+  return fitted(out);
 }
 
 export function subtract(x: IntervalSet, y: IntervalSet): IntervalSet {
@@ -67,7 +73,7 @@ export function subtract(x: IntervalSet, y: IntervalSet): IntervalSet {
     }
     if (a <= b) out.push([a, b]);
   }
-  return out;
+  return fitted(out);
 }
 
 export const isEmpty = (x: IntervalSet): boolean => x.length === 0;

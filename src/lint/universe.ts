@@ -68,12 +68,11 @@ export class Universe {
   /** A port list as iptables writes it (`80`, `8000:8080`, `80,443`). */
   ports(text: string): IntervalSet {
     return memo(this.portLists, text, () => {
-      const spans: Span[] = [];
-      for (const part of text.split(',')) {
+      const one = (part: string) => {
         const colon = part.indexOf(':');
-        spans.push(...(colon < 0 ? span(Number(part)) : span(Number(part.slice(0, colon)), Number(part.slice(colon + 1)))));
-      }
-      return spans.length === 1 ? spans : normalise(spans);
+        return colon < 0 ? span(Number(part)) : span(Number(part.slice(0, colon)), Number(part.slice(colon + 1)));
+      };
+      return text.includes(',') ? normalise(text.split(',').flatMap(one)) : one(text);
     });
   }
 
