@@ -4,7 +4,10 @@
 //    connect/read/close loop) against the same host with no firewall and with the same
 //    policy written naively, and with the benchmark ports notrack (issue 17: the same
 //    gen-fw host, the bench service's rule with `notrack: true`). The variants run
-//    interleaved, one repetition each in turn.
+//    interleaved, one repetition each in turn. Diagnostic variants (full runs only, no
+//    target) mark the floors: a second no-firewall pair (how far two identical namespace
+//    pairs differ), the filter hooks alone, conntrack alone, and the smallest notrack
+//    ruleset there can be with conntrack active in the namespace.
 import { execa } from 'execa';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +25,40 @@ const CTONLY = [
   '-A INPUT -j ACCEPT',
   '-A OUTPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
   '-A OUTPUT -j ACCEPT',
+  'COMMIT',
+  '',
+].join('\n');
+/** The filter hooks alone: INPUT and OUTPUT each accept everything, no conntrack anywhere. */
+const HOOKS = [
+  '*filter',
+  ':INPUT ACCEPT [0:0]',
+  ':FORWARD ACCEPT [0:0]',
+  ':OUTPUT ACCEPT [0:0]',
+  '-A INPUT -j ACCEPT',
+  '-A OUTPUT -j ACCEPT',
+  'COMMIT',
+  '',
+].join('\n');
+/**
+ * The notrack floor: the least any notrack design can do on this kernel with iptables.
+ * The bench ports skip conntrack first thing in raw and are accepted by the first filter
+ * rule; one tracked rule behind them keeps conntrack (and defrag) hooked in the
+ * namespace, as on any host where some other service is tracked.
+ */
+const FLOOR = [
+  '*raw',
+  ':PREROUTING ACCEPT [0:0]',
+  ':OUTPUT ACCEPT [0:0]',
+  '-A PREROUTING -p tcp -m multiport --dports 5201,8080 -j CT --notrack',
+  '-A OUTPUT -p tcp -m multiport --sports 5201,8080 -j CT --notrack',
+  'COMMIT',
+  '*filter',
+  ':INPUT ACCEPT [0:0]',
+  ':FORWARD ACCEPT [0:0]',
+  ':OUTPUT ACCEPT [0:0]',
+  '-A INPUT -p tcp -m multiport --dports 5201,8080 -j ACCEPT',
+  '-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+  '-A OUTPUT -p tcp -m multiport --sports 5201,8080 -j ACCEPT',
   'COMMIT',
   '',
 ].join('\n');
@@ -44,7 +81,9 @@ const BENCH_SERVICE_NOTRACK = {
   yaml: BENCH_SERVICE.yaml.replace('    source: 192.0.2.0/24\n', '    source: 192.0.2.0/24\n    notrack: true\n'),
 };
 /** Namespace tags, two letters each, one per variant. */
-const TAG = { none: 'no', ctonly: 'ct', genfw: 'ge', notrack: 'nt', naive: 'na' };
+const TAG = { none: 'no', control: 'aa', hooks: 'hk', ctonly: 'ct', floor: 'fl', genfw: 'ge', notrack: 'nt', naive: 'na' };
+/** Rulesets restored as they are (the diagnostic variants), by variant. */
+const RESTORE = { hooks: HOOKS, ctonly: CTONLY, floor: FLOOR };
 
 async function pair(tag) {
   const host = await netnsAdd(`${tag}h`);
@@ -102,9 +141,12 @@ export async function benchPacket({ quick, reps, log }) {
   writeFileSync(join(dir, 'naive.v6'), naive[6]);
 
   // ctonly: the smallest stateful firewall (ESTABLISHED accepted first, then everything):
-  // what conntrack alone costs, so the rules' own share can be told apart.
-  writeFileSync(join(dir, 'ctonly.v4'), CTONLY);
-  const variants = quick ? ['none', 'genfw', 'notrack', 'naive'] : ['none', 'ctonly', 'genfw', 'notrack', 'naive'];
+  // what conntrack alone costs, so the rules' own share can be told apart. hooks and floor
+  // (above) bound the notrack row from below; control is no firewall again, on its own pair.
+  for (const [v, text] of Object.entries(RESTORE)) writeFileSync(join(dir, `${v}.v4`), text);
+  const variants = quick
+    ? ['none', 'genfw', 'notrack', 'naive']
+    : ['none', 'control', 'hooks', 'ctonly', 'floor', 'genfw', 'notrack', 'naive'];
   const env = {};
   const servers = [];
   try {
@@ -112,7 +154,7 @@ export async function benchPacket({ quick, reps, log }) {
       const p = await pair(TAG[v]);
       if (v === 'genfw') await inNs(p.host, 'sh', [init]);
       if (v === 'notrack') await inNs(p.host, 'sh', [ntInit]);
-      if (v === 'ctonly') await inNs(p.host, 'sh', ['-c', `iptables-restore < ${dir}/ctonly.v4`]);
+      if (RESTORE[v]) await inNs(p.host, 'sh', ['-c', `iptables-restore < ${dir}/${v}.v4`]);
       if (v === 'naive') await inNs(p.host, 'sh', ['-c', `iptables-restore < ${dir}/naive.v4 && ip6tables-restore < ${dir}/naive.v6`]);
       const ip = servers.push(inNs(p.host, 'iperf3', ['-s', '-p', '5201', '--forceflush'], { reject: false, buffer: false }));
       await waitReady(servers[ip - 1]);
@@ -137,11 +179,14 @@ export async function benchPacket({ quick, reps, log }) {
     });
     // What the connection-rate run left in each host's conntrack table for its port.
     const entries = {};
-    for (const v of ['genfw', 'notrack']) {
+    for (const v of variants.filter((x) => ['genfw', 'notrack', 'floor'].includes(x))) {
       const r = await inNs(env[v].host, 'sh', ['-c', 'conntrack -L -p tcp --dport 8080 2>/dev/null | wc -l']);
       entries[v] = Number(r.stdout.trim());
     }
-    log(`  packet: conntrack entries for :8080 after the connection-rate run: tracked ${entries.genfw}, notrack ${entries.notrack}`);
+    log(
+      `  packet: conntrack entries for :8080 after the connection-rate run: tracked ${entries.genfw}, notrack ${entries.notrack}` +
+        (entries.floor === undefined ? '' : `, notrack floor ${entries.floor}`),
+    );
     // The rules did see the traffic: the gen-fw host's service rule (in its service chain) counted packets.
     const counted = await inNs(env.genfw.host, 'sh', [
       '-c',
@@ -181,12 +226,14 @@ export async function benchPacket({ quick, reps, log }) {
       target,
     });
     const rows = [];
-    if (variants.includes('ctonly')) {
-      for (const m of measures) {
-        rows.push(
-          row(m, 'ctonly', `${m.short}, conntrack only (diagnostic)`, 'ESTABLISHED accept + accept all, 4 rules', 'conntrack-only ruleset'),
-        );
-      }
+    // The diagnostic rows, where measured: what no rule at all, the hooks and conntrack cost.
+    const diagnostics = [
+      ['control', 'no firewall again (control, diagnostic)', 'a second namespace pair, no rules', 'no firewall, second pair'],
+      ['hooks', 'hooks only (diagnostic)', 'filter INPUT/OUTPUT -j ACCEPT, 2 rules, no conntrack', 'hooks-only ruleset'],
+      ['ctonly', 'conntrack only (diagnostic)', 'ESTABLISHED accept + accept all, 4 rules', 'conntrack-only ruleset'],
+    ].filter(([v]) => variants.includes(v));
+    for (const m of measures) {
+      for (const [v, what, rowSize, label] of diagnostics) rows.push(row(m, v, `${m.short}, ${what}`, rowSize, label));
     }
     const notrackMin = { 'TCP throughput': 0.98, 'new connections/s': 0.97 };
     for (const m of measures) {
@@ -199,6 +246,17 @@ export async function benchPacket({ quick, reps, log }) {
           ok: (r) => r >= min,
         }),
       );
+      if (variants.includes('floor')) {
+        rows.push(
+          row(
+            m,
+            'floor',
+            `${m.short}, notrack floor (diagnostic)`,
+            'raw notrack + port accept first, 1 ESTABLISHED rule, 5 rules',
+            'notrack floor ruleset',
+          ),
+        );
+      }
       rows.push(row(m, 'naive', `${m.short}, naive policy`, naiveSize, 'naive ruleset'));
     }
     rows.push({
