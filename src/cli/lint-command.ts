@@ -16,8 +16,8 @@ const FORMATS = ['text', 'json'];
 /** read → validate → model → lint. Returns the exit code: 0 no findings, 1 findings (2 comes as InputError). */
 export async function lintCommand(o: LintCommandOptions, report: Reporter): Promise<number> {
   if (!FORMATS.includes(o.format)) throw new ExitError(2, `--format: ${JSON.stringify(o.format)} is not text or json`);
-  const { config, warnings, positions } = await loadConfig(o);
-  const { sets, problems } = await readSets(config.host, config.hostFile ? (o.config ?? 'gen-fw.yaml') : undefined);
+  const { config, warnings, positions, setsRead } = await loadConfig(o);
+  const { sets, problems } = await readSets(config.host, config.hostFile ? (o.config ?? 'gen-fw.yaml') : undefined, undefined, setsRead);
   if (problems.length) throw new InputError(problems);
   for (const w of warnings) report.warning(w);
   const findings = lintConfig(config, sets, positions.positionOf);

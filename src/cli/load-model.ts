@@ -18,8 +18,8 @@ export async function loadExplainer(
   opts: ModelOptions,
   report: Reporter,
 ): Promise<{ config: Config; explainer: Explainer; locate: RuleLocator }> {
-  const { config, warnings, positions } = await loadConfig(opts);
-  const { sets, problems } = await readSets(config.host, config.hostFile ? (opts.config ?? 'gen-fw.yaml') : undefined);
+  const { config, warnings, positions, setsRead } = await loadConfig(opts);
+  const { sets, problems } = await readSets(config.host, config.hostFile ? (opts.config ?? 'gen-fw.yaml') : undefined, undefined, setsRead);
   if (problems.length) throw new InputError(problems);
   for (const w of warnings) report.warning(w);
   const explainer = new Explainer(compileRuleset(config, sets), {

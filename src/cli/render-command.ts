@@ -22,8 +22,8 @@ export interface RenderOptions {
  * then reports lint's findings on the same fragments as warnings.
  */
 export async function planRender(opts: Omit<RenderOptions, 'out'>, report: Reporter): Promise<(sink: BundleSink) => void> {
-  const { config, warnings, positions } = await loadConfig(opts);
-  const { sets, problems } = await readSets(config.host, config.hostFile ? (opts.config ?? 'gen-fw.yaml') : undefined);
+  const { config, warnings, positions, setsRead } = await loadConfig(opts);
+  const { sets, problems } = await readSets(config.host, config.hostFile ? (opts.config ?? 'gen-fw.yaml') : undefined, undefined, setsRead);
   if (problems.length) throw new InputError(problems);
   for (const w of warnings) report.warning(w);
   const { lintAlong, findingProblems } = await import('../lint/lint.js');

@@ -1,4 +1,5 @@
 import type { Family } from '../validate/values.js';
+import { ipv4Value } from '../validate/address-ranges.js';
 import { normalise, span, type IntervalSet, type Span } from './intervals.js';
 
 /** Addresses are bigints; a set's unknown members sit on a point of their own above every real address. */
@@ -16,6 +17,12 @@ export interface KnownSet {
   /** gen-fw's own sets for long lists: exactly their members, nothing added at run time. */
   exact: boolean;
 }
+
+/**
+ * A set's file members as spans, read once for all the paths that meet the set (a
+ * 50,000-address deny list is in several). A kernel set holds one family, its universe's.
+ */
+const membersRead = new WeakMap<KnownSet, IntervalSet>();
 
 function memo<K>(map: Map<K, IntervalSet>, key: K, make: () => IntervalSet): IntervalSet {
   let v = map.get(key);
@@ -93,10 +100,15 @@ export class Universe {
 
   private readSet(kernelName: string): IntervalSet {
     const known = this.sets.get(kernelName);
-    const spans: Span[] = [];
-    if (!known?.exact) spans.push(...span(this.virtualSlot(kernelName)));
-    for (const m of known?.members ?? []) spans.push(...this.cidr(m));
-    return normalise(spans);
+    let members: IntervalSet = [];
+    if (known) {
+      const read = membersRead.get(known);
+      if (read) members = read;
+      else membersRead.set(known, (members = normalise(known.members.flatMap((m) => this.readCidr(m)))));
+    }
+    if (known?.exact) return members;
+    // The unknown members' point lies above every real address: after the file's, in order.
+    return [...members, ...span(this.virtualSlot(kernelName))];
   }
 
   /** The set whose unknown members a virtual address stands for, if any. */
@@ -164,9 +176,7 @@ export function interfaceClasses(patterns: readonly string[]): string[] {
   return out;
 }
 
-function parseV4(text: string): bigint {
-  return text.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n);
-}
+const parseV4 = ipv4Value;
 
 function parseV6(text: string): bigint {
   const split = (s: string) => (s ? s.split(':') : []);

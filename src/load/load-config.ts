@@ -2,7 +2,7 @@ import { InputError, type Problem } from '../errors.js';
 import { parseYamlFile } from '../parse/parse-yaml.js';
 import { validateConfig, validateHost, validateService, type Config, type HostInput, type Service } from '../validate/validate-config.js';
 import { readInputs } from './read-inputs.js';
-import { readSets } from './read-sets.js';
+import { readSets, type SetsRead } from './read-sets.js';
 import type { HostConfig } from '../validate/schema.js';
 import type { Address } from '../validate/values.js';
 import { SourcePositions } from './source-positions.js';
@@ -12,6 +12,8 @@ export interface Loaded {
   warnings: Problem[];
   /** Where each service's and gen-fw.yaml's keys sit, kept from the one parse. */
   positions: SourcePositions;
+  /** The set files read while loading (the deny list's, for the lock-out guard): give it to readSets to read them once. */
+  setsRead: SetsRead;
 }
 
 /**
@@ -57,20 +59,21 @@ export async function loadConfig(opts: { config?: string; confD: string }): Prom
     }
   }
   if (!host) throw new InputError([...readProblems, ...parseProblems]);
-  const v = validateConfig(host.host, hostInput, services, problems, await denySetMembers(host.host, inputs.host?.path));
+  const setsRead: SetsRead = new Map();
+  const v = validateConfig(host.host, hostInput, services, problems, await denySetMembers(host.host, inputs.host?.path, setsRead));
   const all = [...readProblems, ...parseProblems, ...v.problems];
   if (all.length > 0 || !v.config) throw new InputError(all);
-  return { config: withImpliedSettings(v.config), warnings: v.warnings, positions };
+  return { config: withImpliedSettings(v.config), warnings: v.warnings, positions, setsRead };
 }
 
 /**
  * The members of the sets the deny list names, for the lock-out guard (a deny set may cover
  * every address). A set file's own problems are reported when the sets are read for the render.
  */
-async function denySetMembers(host: HostConfig | undefined, configPath: string | undefined): Promise<Address[]> {
+async function denySetMembers(host: HostConfig | undefined, configPath: string | undefined, read: SetsRead): Promise<Address[]> {
   const names = host?.deny.source?.sets.filter((n) => Object.hasOwn(host.sets, n)) ?? [];
   if (!host || names.length === 0) return [];
-  const { sets } = await readSets(host, configPath, names);
+  const { sets } = await readSets(host, configPath, names, read);
   return [...sets.values()].flatMap((s) => s.addresses);
 }
 

@@ -9,8 +9,14 @@ export interface Range {
 
 const BITS = { 4: 32, 6: 128 } as const;
 
+/** A dotted quad as a number: plain numbers below 2^32, one BigInt at the end (a deny list or set file may hold 50,000). */
+export function ipv4Value(address: string): bigint {
+  const [a = 0, b = 0, c = 0, d = 0] = address.split('.').map(Number);
+  return BigInt(a * 16777216 + b * 65536 + c * 256 + d);
+}
+
 function toBigInt(address: string, family: Family): bigint {
-  if (family === 4) return address.split('.').reduce((n, o) => (n << 8n) | BigInt(Number(o)), 0n);
+  if (family === 4) return ipv4Value(address);
   // Canonical IPv6 text from values.ts: hex groups, at most one "::".
   const [head = '', tail] = address.split('::');
   const groups = (s: string) => (s === '' ? [] : s.split(':'));
@@ -29,11 +35,16 @@ export function rangeOf(a: Address): Range {
   return { family: a.family, from, to: from + size - 1n };
 }
 
-/** Is every address of `r` in one of `cover`? */
+/** Ranges in the order `covered` reads them: by family, then first address. */
+export function sortedRanges(ranges: readonly Range[]): Range[] {
+  return [...ranges].sort((a, b) => a.family - b.family || (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+}
+
+/** Is every address of `r` in one of `cover` (sorted by sortedRanges)? */
 export function covered(r: Range, cover: readonly Range[]): boolean {
-  const same = cover.filter((c) => c.family === r.family).sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
   let next = r.from;
-  for (const c of same) {
+  for (const c of cover) {
+    if (c.family !== r.family) continue;
     if (c.from > next) break;
     if (c.to >= next) next = c.to + 1n;
     if (next > r.to) return true;
@@ -46,4 +57,9 @@ export const everything = (family: Family): Range => ({ family, from: 0n, to: (1
 
 const net = (family: Family, text: string): Range => rangeOf({ family, text, any: false });
 /** Addresses no packet from outside the host comes from: loopback and link-local. */
-export const NOT_FROM_OUTSIDE: readonly Range[] = [net(4, '127.0.0.0/8'), net(4, '169.254.0.0/16'), net(6, '::1'), net(6, 'fe80::/10')];
+export const NOT_FROM_OUTSIDE: readonly Range[] = sortedRanges([
+  net(4, '127.0.0.0/8'),
+  net(4, '169.254.0.0/16'),
+  net(6, '::1'),
+  net(6, 'fe80::/10'),
+]);

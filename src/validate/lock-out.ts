@@ -1,6 +1,6 @@
 import type { Problem } from '../errors.js';
 import type { ParsedFile } from '../parse/parse-yaml.js';
-import { NOT_FROM_OUTSIDE, covered, everything, rangeOf, type Range } from './address-ranges.js';
+import { NOT_FROM_OUTSIDE, covered, everything, rangeOf, sortedRanges, type Range } from './address-ranges.js';
 import type { HostConfig } from './schema.js';
 import type { Service } from './validate-config.js';
 import type { Address, AddressSpec, Family } from './values.js';
@@ -67,7 +67,7 @@ export function checkLockOut(
   if (host.policy.input !== 'drop' || host.allow_no_ssh) return;
   const where = (key: PropertyKey[], message: string): Problem =>
     file ? problemAt(file, key, message) : { file: '(built-in defaults)', key: key.join('.'), message };
-  const deny = [...(host.deny.source?.addresses ?? []), ...denySetMembers].map(rangeOf);
+  const deny = sortedRanges([...(host.deny.source?.addresses ?? []), ...denySetMembers].map(rangeOf));
   const ways: { way: WayIn; ssh: boolean; what: string }[] = [];
   if (host.ssh) ways.push({ way: host.ssh, ssh: true, what: 'ssh' });
   for (const s of services) s.rules.forEach((r, i) => acceptsSsh(r) && ways.push({ way: r, ssh: false, what: `${s.file} rules[${i}]` }));

@@ -98,8 +98,33 @@ function embeddedIpv4(addr: IpAddr.IPv6, bits: number): string | undefined {
   return undefined;
 }
 
+const PLAIN_IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/;
+
+/**
+ * A plain IPv4 address or network, read without ipaddr.js: what nearly every line of a
+ * 50,000-address set file is. Anything unusual (a leading zero, an octet over 255, host
+ * bits set, a prefix over 32) is left to the full reading below, for its message.
+ */
+function plainIpv4(written: string): Address | undefined {
+  const m = PLAIN_IPV4.exec(written);
+  if (!m) return undefined;
+  const parts = [m[1]!, m[2]!, m[3]!, m[4]!, ...(m[5] === undefined ? [] : [m[5]])];
+  if (parts.some((p) => p.length > 1 && p.startsWith('0'))) return undefined;
+  const [a, b, c, d] = parts.slice(0, 4).map(Number) as [number, number, number, number];
+  if (a > 255 || b > 255 || c > 255 || d > 255) return undefined;
+  const address = `${a}.${b}.${c}.${d}`;
+  if (m[5] === undefined) return { family: 4, text: address, any: false };
+  const bits = Number(m[5]);
+  if (bits > 32) return undefined;
+  const value = a * 16777216 + b * 65536 + c * 256 + d;
+  if (value % 2 ** (32 - bits) !== 0) return undefined;
+  return { family: 4, text: bits === 32 ? address : `${address}/${bits}`, any: bits === 0 };
+}
+
 export function parseAddress(value: unknown): Address {
   if (typeof value !== 'string') throw new ValueError(`${show(value)} is not an address or CIDR`);
+  const plain = plainIpv4(value.trim());
+  if (plain) return plain;
   const written = value.trim();
   const addressPart = written.split('/')[0] ?? '';
   // ipaddr reads "010.0.0.1" as octal (8.0.0.1); people mean 10.0.0.1. Refuse the ambiguity.

@@ -1,5 +1,10 @@
+import { createRequire } from 'node:module';
+import fc from 'fast-check';
+import type IpAddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import { ValueError, parseAbsolutePath, parseAddress, parseLimit, parseSchedule, show } from '../../src/validate/values.js';
+
+const ipaddr = createRequire(import.meta.url)('ipaddr.js') as typeof IpAddr;
 
 const refusal = (f: () => unknown): string => {
   try {
@@ -85,5 +90,48 @@ describe('messages quote at most 80 characters of a value (issue 19.14)', () => 
     expect(message.length).toBeLessThan(200);
     expect(message).toContain('(5003 characters) is too long for a path');
     expect(refusal(() => parseAbsolutePath('/opt/' + 'b'.repeat(256)))).toContain('longer than a file name can be (255 characters)');
+  });
+});
+
+describe('plain IPv4 addresses and networks are read without ipaddr.js, with the same result', () => {
+  // The reference: ipaddr.js, as parseAddress used it for every address before.
+  const reference = (text: string): { family: number; text: string; any: boolean } | 'refused' => {
+    const [addr = '', bits] = text.split('/');
+    const octets = addr.split('.');
+    if (octets.some((o) => o.length > 1 && o.startsWith('0'))) return 'refused';
+    if (!ipaddr.IPv4.isValidFourPartDecimal(addr)) return 'refused';
+    if (bits === undefined) return { family: 4, text: ipaddr.IPv4.parse(addr).toString(), any: false };
+    if (!/^\d+$/.test(bits) || Number(bits) > 32) return 'refused';
+    const network = ipaddr.IPv4.networkAddressFromCIDR(text).toString();
+    if (network !== ipaddr.IPv4.parse(addr).toString()) return 'refused';
+    return { family: 4, text: bits === '32' ? network : `${network}/${Number(bits)}`, any: bits === '0' || Number(bits) === 0 };
+  };
+  const octet = fc.oneof(
+    fc.integer({ min: 0, max: 255 }).map(String),
+    fc.integer({ min: 256, max: 999 }).map(String),
+    fc.constantFrom('00', '01', '007'),
+  );
+  const prefix = fc.oneof(
+    fc.constant(''),
+    fc.integer({ min: 0, max: 40 }).map((n) => `/${n}`),
+    fc.constantFrom('/00', '/08'),
+  );
+  it('gives what ipaddr.js gave, or refuses what it refused', () => {
+    fc.assert(
+      fc.property(fc.tuple(octet, octet, octet, octet), prefix, (o, p) => {
+        const text = o.join('.') + p;
+        const want = reference(text);
+        let got: ReturnType<typeof reference>;
+        try {
+          const a = parseAddress(text);
+          got = { family: a.family, text: a.text, any: a.any };
+        } catch (e) {
+          if (!(e instanceof ValueError)) throw e;
+          got = 'refused';
+        }
+        expect(got).toEqual(want);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
