@@ -33,6 +33,8 @@ function hasPath(data: unknown, path: readonly (string | number)[]): boolean {
  * a new finding that points at another key adds it here.
  */
 export const PLACED_RULE_KEYS: readonly string[] = ['source', 'destination', 'dport', 'notrack'];
+/** A rule's slots in a file's table: its own place, then one per placed key. */
+const SLOTS = PLACED_RULE_KEYS.length + 1;
 
 /**
  * Where things sit in the sources, kept from the one parse that gave the data (no file is
@@ -41,26 +43,29 @@ export const PLACED_RULE_KEYS: readonly string[] = ['source', 'destination', 'dp
  * (one file) keeps its parsed document and can place any key path.
  */
 export class SourcePositions {
-  private readonly services = new Map<string, Map<string, number>>();
+  /** Per service file: for rule i, slot i * SLOTS holds the rule's place and the next ones its placed keys' (0: none). */
+  private readonly services = new Map<string, number[]>();
   private readonly hosts = new Map<string, ParsedFile>();
 
   /** A service file's places: `['rules', i]` and `['rules', i, key]` for the placed keys it has. */
   keepService(parsed: ParsedFile): void {
-    const table = new Map<string, number>();
-    const keep = (path: (string | number)[]) => {
-      const at = parsed.positionOf(path, { key: typeof path[path.length - 1] === 'string' });
-      if (at) table.set(path.join('\0'), pack(at));
-    };
+    const table: number[] = [];
     const data = parsed.data;
-    if (isObject(data)) {
-      if (Array.isArray(data.rules)) {
-        data.rules.forEach((rule: unknown, i: number) => {
-          keep(['rules', i]);
-          if (isObject(rule)) for (const key of PLACED_RULE_KEYS) if (Object.hasOwn(rule, key)) keep(['rules', i, key]);
-        });
-      }
+    if (isObject(data) && Array.isArray(data.rules)) {
+      data.rules.forEach((rule: unknown, i: number) => {
+        const keep = (slot: number, path: (string | number)[]) => {
+          const at = parsed.positionOf(path, { key: typeof path[path.length - 1] === 'string' });
+          table[i * SLOTS + slot] = at ? pack(at) : 0;
+        };
+        keep(0, ['rules', i]);
+        if (isObject(rule)) PLACED_RULE_KEYS.forEach((key, k) => Object.hasOwn(rule, key) && keep(k + 1, ['rules', i, key]));
+      });
     }
-    this.services.set(parsed.file, table);
+    // Numbers in an array of their own size (no map of key strings per file: 10,000 files).
+    this.services.set(
+      parsed.file,
+      Array.from(table, (n) => n ?? 0),
+    );
   }
 
   /** gen-fw.yaml: every key path. */
@@ -74,7 +79,11 @@ export class SourcePositions {
       if (!hasPath(host.data, path)) return undefined;
       return host.positionOf(path, { key: typeof path[path.length - 1] === 'string' });
     }
-    const at = this.services.get(file)?.get(path.join('\0'));
-    return at === undefined ? undefined : unpack(at);
+    const [rules, i, key] = path;
+    if (rules !== 'rules' || typeof i !== 'number' || path.length > 3) return undefined;
+    const slot = key === undefined ? 0 : typeof key === 'string' ? PLACED_RULE_KEYS.indexOf(key) + 1 : 0;
+    if (slot === 0 && key !== undefined) return undefined;
+    const at = this.services.get(file)?.[i * SLOTS + slot];
+    return at ? unpack(at) : undefined;
   };
 }
