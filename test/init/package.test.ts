@@ -56,7 +56,11 @@ describe('the npm package', () => {
     'installed in an empty directory: npx gen-fw init && npx gen-fw render',
     async () => {
       const project = join(work, 'project');
-      const install = await npm(['install', '--prefer-offline', tarball], (await execa('mkdir', ['-p', project]), project));
+      // --prefix: npm would otherwise install into the nearest ancestor that has a node_modules (a stray /tmp/node_modules).
+      const install = await npm(
+        ['install', '--prefer-offline', '--prefix', project, tarball],
+        (await execa('mkdir', ['-p', project]), project),
+      );
       expect(install.exitCode, install.stderr).toBe(0);
 
       const init = await execa('npx', ['--no-install', 'gen-fw', 'init'], { cwd: project, reject: false, env: { NO_COLOR: '1' } });
