@@ -21,7 +21,7 @@ const arg = (name, dflt) => {
 const RULES = arg('--rules', 10_000);
 const RUNS = arg('--runs', 5);
 const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = join(root, 'dist/cli/main.js');
+const cli = join(root, 'dist/bin/gen-fw.js');
 
 /** An iptables-save dump of gen-fw's shape with `n` service rules. */
 function dump(n, { drift = false, header = true } = {}) {

@@ -47,7 +47,7 @@ if (!(opts.runs >= 1) || opts.only.some((m) => !['apply', 'packet', 'drift', 're
   process.exit(2);
 }
 if (!existsSync(CLI)) {
-  console.error('bench: dist/cli/main.js is missing: run `npx tsc -p .` (npm run bench does)');
+  console.error('bench: dist/bin/gen-fw.js is missing: run `npm run build` (npm run bench does)');
   process.exit(2);
 }
 

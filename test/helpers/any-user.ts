@@ -56,7 +56,7 @@ function copyPackage(dir: string): string {
 }
 
 /**
- * The built CLI (dist/cli/main.js) for runs as another user: copied once per test file,
+ * The built CLI (dist/bin/gen-fw.js) for runs as another user: copied once per test file,
  * on first use, into a directory every user can read, and checked by running
  * `--version` as nobody; removed after the file's tests. Call at the top level of a test file.
  */

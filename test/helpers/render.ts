@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-export const cli = join(repoRoot, 'dist/cli/main.js');
+export const cli = join(repoRoot, 'dist/bin/gen-fw.js');
 
 export interface Project {
   dir: string;

@@ -34,9 +34,15 @@ describe('the npm package', () => {
   }, SLOW);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  it('ships the schemas, packer/ and init/', async () => {
+  it('ships the bundled CLI, the schemas, packer/ and init/', async () => {
     const list = (await execa('tar', ['-tzf', tarball])).stdout.split('\n');
+    // The CLI as one bundle (scripts/bundle-cli.mjs): tsc's separate modules stay at home.
+    expect(list.filter((f) => f.startsWith('package/dist/') && !f.startsWith('package/dist/bin/'))).toEqual([
+      'package/dist/templates.precompiled.cjs',
+    ]);
     for (const f of [
+      'dist/bin/gen-fw.js',
+      'dist/bin/probe.js',
       'schema/gen-fw.schema.json',
       'schema/service.schema.json',
       'schema/expectations.schema.json',
