@@ -23,7 +23,7 @@ export async function checkCommand(o: CheckCommandOptions, report: Reporter): Pr
   for (const r of result.results) {
     const label = rulesetLabel(r.ruleset);
     if (r.error) report.error(`${label}: cannot check: ${r.error.message}`);
-    for (const f of r.findings) report.warning({ file: label, message: f });
+    report.warnings(r.findings.map((f) => ({ file: label, message: f })));
   }
   if (o.format === 'json') report.result(formatJson(result));
   else if (o.format === 'prometheus') report.result(formatPrometheus(result).join('\n'));

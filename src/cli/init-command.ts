@@ -132,7 +132,7 @@ export async function initCommand(dir: string, report: Reporter): Promise<number
   }
   const schemas = join(packageRoot, 'schema');
   if (!existsSync(schemas))
-    report.warning({ file: schemas, message: 'missing: the $schema lines point at it (run "gen-fw schema --out ' + schemas + '")' });
+    report.warnings([{ file: schemas, message: 'missing: the $schema lines point at it (run "gen-fw schema --out ' + schemas + '")' }]);
   for (const p of created) report.result(`created ${join(dir, p)}`);
   report.result(
     created.length

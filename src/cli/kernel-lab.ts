@@ -19,7 +19,7 @@ export async function withKernelLab<T>(
 ): Promise<T> {
   const { KernelLab } = await import('../system/netns.js');
   const { cleanUpOnInterrupt } = await import('../system/interrupt.js');
-  const quiet: Reporter = { ...report, warning: () => undefined };
+  const quiet: Reporter = { ...report, warnings: () => undefined };
   const bundle = await planBundle({ ...opts, templates: join(packageRoot, 'templates') }, quiet);
   const dir = mkdtempSync(join(tmpdir(), 'gen-fw-explain-'));
   const forget = cleanUpOnInterrupt(() => rmSync(dir, { recursive: true, force: true }));

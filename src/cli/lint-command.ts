@@ -19,7 +19,7 @@ export async function lintCommand(o: LintCommandOptions, report: Reporter): Prom
   const { config, warnings, positions, setsRead } = await loadConfig(o);
   const { sets, problems } = await readSets(config.host, config.hostFile ? (o.config ?? 'gen-fw.yaml') : undefined, undefined, setsRead);
   if (problems.length) throw new InputError(problems);
-  for (const w of warnings) report.warning(w);
+  report.warnings(warnings);
   const findings = lintConfig(config, sets, positions.positionOf);
   if (o.format === 'json') report.result(formatJson(findings));
   else if (findings.length) report.result(formatText(findings).join('\n'));

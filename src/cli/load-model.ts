@@ -21,7 +21,7 @@ export async function loadExplainer(
   const { config, warnings, positions, setsRead } = await loadConfig(opts);
   const { sets, problems } = await readSets(config.host, config.hostFile ? (opts.config ?? 'gen-fw.yaml') : undefined, undefined, setsRead);
   if (problems.length) throw new InputError(problems);
-  for (const w of warnings) report.warning(w);
+  report.warnings(warnings);
   const explainer = new Explainer(compileRuleset(config, sets), {
     dockerBridges: config.host.docker.enabled ? config.host.docker.bridge : undefined,
     owners: { uid: (name) => lookupUser(name)?.uid, gid: lookupGroup },

@@ -25,14 +25,14 @@ export async function planRender(opts: Omit<RenderOptions, 'out'>, report: Repor
   const { config, warnings, positions, setsRead } = await loadConfig(opts);
   const { sets, problems } = await readSets(config.host, config.hostFile ? (opts.config ?? 'gen-fw.yaml') : undefined, undefined, setsRead);
   if (problems.length) throw new InputError(problems);
-  for (const w of warnings) report.warning(w);
+  report.warnings(warnings);
   const { lintAlong, findingProblems } = await import('../lint/lint.js');
   const { templates } = loadTemplates(opts.templates);
   return (sink) => {
     // Lint reads the fragments as they are rendered (one compile); its findings are warnings.
     const lint = lintAlong(compileRulesetStream(config, sets));
     renderBundle(config, lint.stream, templates, sink);
-    for (const f of findingProblems(lint.findings(config, positions.positionOf))) report.warning(f);
+    report.warnings(findingProblems(lint.findings(config, positions.positionOf)));
   };
 }
 
@@ -48,7 +48,8 @@ export async function renderCommand(opts: RenderOptions, report: Reporter): Prom
   const render = await planRender(opts, report);
   const keep = { projectDirs: [process.cwd(), ...(opts.config ? [dirname(opts.config)] : [])], config: opts.config, confD: opts.confD };
   const { files, unchanged, recovered } = await emitBundle(opts.out, render, keep);
-  if (recovered) report.warning({ file: opts.out, message: 'put back the previous bundle, which an interrupted render had moved aside' });
+  if (recovered)
+    report.warnings([{ file: opts.out, message: 'put back the previous bundle, which an interrupted render had moved aside' }]);
   report.result(unchanged ? `${opts.out} already holds these ${files} files: left as it was` : `rendered ${files} files into ${opts.out}`);
   return 0;
 }

@@ -4,7 +4,8 @@ import { formatProblem, type Problem } from '../errors.js';
 export interface Reporter {
   result(text: string): void;
   error(text: string): void;
-  warning(p: Problem): void;
+  /** Warnings, in their order, written at once (render may have a thousand). */
+  warnings(ps: readonly Problem[]): void;
 }
 
 export function consoleReporter(): Reporter {
@@ -13,6 +14,8 @@ export function consoleReporter(): Reporter {
   return {
     result: (text) => process.stdout.write(text + '\n'),
     error: (text) => process.stderr.write(`${paint('31', 'error:')} ${text}\n`),
-    warning: (p) => process.stderr.write(`${paint('33', 'warning:')} ${formatProblem(p)}\n`),
+    warnings: (ps) => {
+      if (ps.length > 0) process.stderr.write(ps.map((p) => `${paint('33', 'warning:')} ${formatProblem(p)}\n`).join(''));
+    },
   };
 }

@@ -377,7 +377,7 @@ describe('gen-fw explain: every argument the model writes is read', () => {
   for (const name of ['default', 'services', 'notrack', 'docker-sandbox', 'reject-v4-only']) {
     it(`test/scenarios/${name}: every rule of both tables, both families, every direction`, async () => {
       const dir = scenario(name);
-      const quiet = { result: () => undefined, error: () => undefined, warning: () => undefined };
+      const quiet = { result: () => undefined, error: () => undefined, warnings: () => undefined };
       const { explainer } = await loadExplainer(
         { config: existsSync(join(dir, 'gen-fw.yaml')) ? join(dir, 'gen-fw.yaml') : undefined, confD: join(dir, 'conf.d') },
         quiet,

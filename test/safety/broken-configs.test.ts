@@ -26,7 +26,7 @@ interface Setup {
   asUser?: number;
 }
 
-const quiet = { result() {}, error() {}, warning() {} };
+const quiet = { result() {}, error() {}, warnings() {} };
 let good: Bundle;
 const dirs: string[] = [];
 /** Renders as another user run a copy of the CLI that user can read, wherever the checkout is. */

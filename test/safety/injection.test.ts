@@ -35,7 +35,7 @@ const NETNS_SAMPLE = 10;
 const isRoot = process.getuid?.() === 0;
 /** Scripts run as nobody: an injected command that did run could not do much. */
 const runAs = isRoot ? { uid: 65534, gid: 65534 } : {};
-const quiet = { result() {}, error() {}, warning() {} };
+const quiet = { result() {}, error() {}, warnings() {} };
 const templates = join(repoRoot, 'templates');
 
 let root: string;
