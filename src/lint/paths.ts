@@ -150,6 +150,10 @@ export function* pathsOf(ruleset: LintRuleset): Generator<Path> {
 class KeptIptRule implements IptRule {
   readonly table = 'filter';
   constructor(private readonly kept: KeptRule) {}
+  /** The arguments as one line (see KeptRule). */
+  get line(): string {
+    return this.kept.line;
+  }
   get family(): Family {
     return this.kept.family;
   }
@@ -159,6 +163,20 @@ class KeptIptRule implements IptRule {
   get args(): string[] {
     return this.kept.line.split(SEP);
   }
+}
+
+/**
+ * The interface names a path's rules match (-i, -o), in order. A kept rule's line is
+ * searched, not split: most rules name no interface, and a path holds 20,000 rules.
+ */
+export function interfacePatterns(path: Path): string[] {
+  const out: string[] = [];
+  for (const { rule } of path.rules) {
+    if (rule instanceof KeptIptRule && !rule.line.includes(`-i${SEP}`) && !rule.line.includes(`-o${SEP}`)) continue;
+    const args = rule.args;
+    for (let i = 0; i < args.length - 1; i++) if ((args[i] === '-i' || args[i] === '-o') && args[i + 1]) out.push(args[i + 1]!);
+  }
+  return out;
 }
 
 /** The services' rules of one family by direction (`in`, `in-untracked`, `out`, ...), in service and rule order: one pass over the fragments. */

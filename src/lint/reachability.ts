@@ -1,7 +1,7 @@
 import { BoxIndex } from './box-index.js';
 import { DIMS, intersectBox, subtractBox, subtractFromAll, type Box, type Dim } from './boxes.js';
 import { isEmpty, subtract, type IntervalSet } from './intervals.js';
-import type { Path, PathRule } from './paths.js';
+import { interfacePatterns, type Path, type PathRule } from './paths.js';
 import { everything, readRule, subjectBox, type Verdict } from './read-rule.js';
 import { pickPacket, type Packet } from './witness.js';
 import type { KnownSet } from './universe.js';
@@ -73,24 +73,13 @@ export interface AnalyseOptions {
   witnesses?: boolean;
 }
 
-function patternsOf(path: Path): string[] {
-  const out: string[] = [];
-  for (const { rule } of path.rules) {
-    const args = rule.args;
-    args.forEach((a, i) => {
-      if ((a === '-i' || a === '-o') && args[i + 1]) out.push(args[i + 1]!);
-    });
-  }
-  return out;
-}
-
 /**
  * Which of a path's service rules a packet can reach, decided exactly on boxes: a rule is
  * unreachable when the rules before it that take every packet they match (read in full,
  * with a verdict, not rate-limited) together hold every packet it matches.
  */
 export function analysePath(path: Path, opts: AnalyseOptions): { universe: Universe; reach: RuleReach[] } {
-  const u = new Universe(path.family, opts.sets, patternsOf(path));
+  const u = new Universe(path.family, opts.sets, interfacePatterns(path));
   const takers = new BoxIndex<Earlier>();
   /** Earlier rules that may take some packets lint cannot name: a witness keeps away from them. */
   const maybe = new BoxIndex<{ box: Box }>();
