@@ -52,13 +52,14 @@ export class SourcePositions {
     const table: number[] = [];
     const data = parsed.data;
     if (isObject(data) && Array.isArray(data.rules)) {
+      const rules = parsed.below(['rules']);
       data.rules.forEach((rule: unknown, i: number) => {
         const keep = (slot: number, path: (string | number)[]) => {
-          const at = parsed.positionOf(path, { key: typeof path[path.length - 1] === 'string' });
+          const at = rules.positionOf(path, { key: typeof path[path.length - 1] === 'string' });
           table[i * SLOTS + slot] = at ? pack(at) : 0;
         };
-        keep(0, ['rules', i]);
-        if (isObject(rule)) PLACED_RULE_KEYS.forEach((key, k) => Object.hasOwn(rule, key) && keep(k + 1, ['rules', i, key]));
+        keep(0, [i]);
+        if (isObject(rule)) PLACED_RULE_KEYS.forEach((key, k) => Object.hasOwn(rule, key) && keep(k + 1, [i, key]));
       });
     }
     // Numbers in an array of their own size (no map of key strings per file: 10,000 files).

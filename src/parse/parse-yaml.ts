@@ -1,7 +1,7 @@
 import type { Problem } from '../errors.js';
 import { CORE_1_2 } from './core-schema.js';
 import jsyaml from 'js-yaml';
-import { type Frame, type Position, positionIn, recorder } from './positions.js';
+import { type Frame, type Position, positionIn, recorder, walkTo } from './positions.js';
 
 /** A parsed YAML file that can say where any key path sits in the source. */
 export interface ParsedFile {
@@ -13,6 +13,8 @@ export interface ParsedFile {
    * `key: true`, a key that exists is pointed at itself rather than at its value.
    */
   positionOf(path: readonly PropertyKey[], opts?: { key?: boolean }): Position | undefined;
+  /** positionOf for many key paths below `path` (the same answers), `path` walked once. */
+  below(path: readonly PropertyKey[]): { positionOf(rest: readonly PropertyKey[], opts?: { key?: boolean }): Position | undefined };
 }
 
 export type ParseResult = { ok: true; parsed: ParsedFile } | { ok: false; problems: Problem[] };
@@ -47,7 +49,11 @@ export function parseYamlFile(file: string, text: string): ParseResult {
   }
   const positionOf = (path: readonly PropertyKey[], opts: { key?: boolean } = {}): Position | undefined =>
     positionIn(text, rec.lineStarts(), root as Frame | undefined, path, opts.key ?? false);
-  return { ok: true, parsed: { file, data, positionOf } };
+  const below = (path: readonly PropertyKey[]) => {
+    const walked = walkTo(text, rec.lineStarts, root as Frame | undefined, path);
+    return { positionOf: (rest: readonly PropertyKey[], opts: { key?: boolean } = {}) => walked.positionOf(rest, opts.key ?? false) };
+  };
+  return { ok: true, parsed: { file, data, positionOf, below } };
 }
 
 interface YamlException {

@@ -20,6 +20,8 @@ export interface Frame {
   children: Frame[];
   /** Nodes this one stands for once aliases are expanded (1 for a scalar). */
   size: number;
+  /** A mapping's keys, found once when first asked for (see mappingKeys). */
+  keys?: Map<string, Step>;
 }
 
 interface ListenerState {
@@ -38,6 +40,9 @@ export interface Recorder {
   lineStarts(): number[];
 }
 
+/** The children of a node that has none yet: one array for all of them (most nodes are scalars), replaced at the first child. */
+const NO_CHILDREN = Object.freeze([]) as unknown as Frame[];
+
 export function recorder(text: string): Recorder {
   const top: Frame = { start: 0, end: text.length, kind: null, children: [], size: 0 };
   const stack: Frame[] = [top];
@@ -49,7 +54,7 @@ export function recorder(text: string): Recorder {
   return {
     listener(event, state) {
       if (event === 'open') {
-        stack.push({ start: state.position, end: state.position, kind: null, children: [], size: 1 });
+        stack.push({ start: state.position, end: state.position, kind: null, children: NO_CHILDREN, size: 1 });
         return;
       }
       const f = stack.pop()!;
@@ -58,18 +63,21 @@ export function recorder(text: string): Recorder {
       f.kind = state.kind;
       if (f.kind === 'scalar') f.value = state.result;
       written++;
-      const at = contentStart(text, f.start);
-      const props = aliases ? readProps(text, at) : {};
-      if (props.alias !== undefined) {
-        f.size = anchors.get(props.alias) ?? 1;
-      } else if (aliases) {
-        f.size = 1 + f.children.reduce((n, c) => n + c.size, 0);
-        if (props.anchor !== undefined) anchors.set(props.anchor, f.size);
+      if (aliases) {
+        const props = readProps(text, contentStart(text, f.start));
+        if (props.alias !== undefined) {
+          f.size = anchors.get(props.alias) ?? 1;
+        } else {
+          f.size = 1 + f.children.reduce((n, c) => n + c.size, 0);
+          if (props.anchor !== undefined) anchors.set(props.anchor, f.size);
+        }
       }
       // A flow collection inside a block one is composed twice over the same text: keep one.
       const only = f.children.length === 1 ? f.children[0]! : undefined;
-      const node = only && only.kind === f.kind && only.end === f.end && contentStart(text, only.start) === at ? only : f;
-      parent.children.push(node);
+      const node =
+        only && only.kind === f.kind && only.end === f.end && contentStart(text, only.start) === contentStart(text, f.start) ? only : f;
+      if (parent.children === NO_CHILDREN) parent.children = [node];
+      else parent.children.push(node);
     },
     root: () => top.children[0],
     writtenNodes: () => written,
@@ -130,13 +138,10 @@ interface Step {
   value?: Frame;
 }
 
-/** Each mapping's keys, found once (a file's places are looked up one key path after another). */
-const keysOf = new WeakMap<Frame, Map<string, Step>>();
-
+/** A mapping's keys, found once (a file's places are looked up one key path after another). */
 function mappingKeys(text: string, mapping: Frame): Map<string, Step> {
-  let keys = keysOf.get(mapping);
-  if (keys) return keys;
-  keys = new Map();
+  if (mapping.keys) return mapping.keys;
+  const keys = new Map<string, Step>();
   const kids = mapping.children;
   for (let i = 0; i < kids.length; i++) {
     const k = kids[i]!;
@@ -146,7 +151,7 @@ function mappingKeys(text: string, mapping: Frame): Map<string, Step> {
     // A later key of the same name wins, as it does in the data.
     keys.set(String(k.value), { key: k, value: value && !isEmpty(text, value) ? value : undefined });
   }
-  keysOf.set(mapping, keys);
+  mapping.keys = keys;
   return keys;
 }
 
@@ -172,17 +177,32 @@ export function positionIn(
   path: readonly PropertyKey[],
   key: boolean,
 ): Position | undefined {
-  const steps: Step[] = [{ value: root }];
-  for (const p of path) steps.push(step(text, steps[steps.length - 1]!.value, p));
-  const at = (f: Frame) => lineCol(lineStarts, contentStart(text, f.start));
-  const last = steps[steps.length - 1]!;
-  if (key && last.key) return at(last.key);
-  for (let n = steps.length - 1; n >= 0; n--) {
-    const s = steps[n]!;
-    if (s.value && !isEmpty(text, s.value)) return at(s.value);
-    if (s.key) return at(s.key);
-  }
-  return undefined;
+  return walkTo(text, () => lineStarts, root, path).positionOf([], key);
+}
+
+/** The steps to a key path, walked once: positions of the paths below it (see positionIn). */
+export interface Walked {
+  positionOf(rest: readonly PropertyKey[], key: boolean): Position | undefined;
+}
+
+export function walkTo(text: string, lineStarts: () => number[], root: Frame | undefined, path: readonly PropertyKey[]): Walked {
+  const prefix: Step[] = [{ value: root }];
+  for (const p of path) prefix.push(step(text, prefix[prefix.length - 1]!.value, p));
+  const at = (f: Frame) => lineCol(lineStarts(), contentStart(text, f.start));
+  return {
+    positionOf(rest, key) {
+      const steps = rest.length === 0 ? prefix : [...prefix];
+      for (const p of rest) steps.push(step(text, steps[steps.length - 1]!.value, p));
+      const last = steps[steps.length - 1]!;
+      if (key && last.key) return at(last.key);
+      for (let n = steps.length - 1; n >= 0; n--) {
+        const s = steps[n]!;
+        if (s.value && !isEmpty(text, s.value)) return at(s.value);
+        if (s.key) return at(s.key);
+      }
+      return undefined;
+    },
+  };
 }
 
 function lineStartsOf(text: string): number[] {
