@@ -114,4 +114,36 @@ describe('one YAML parse: YAML 1.2 core schema, data and positions from the same
       { file: 'u.yaml', line: 2, col: 12, message: 'YAML error: Unresolved alias "nowhere" (no anchor &nowhere before it)' },
     ]);
   });
+
+  it('places the paths below a prefix walked once exactly where positionOf places them', () => {
+    const texts = [
+      'rules:\n  - direction: in\n    dport: [80, 443]\n    comment:\n  - {direction: out, proto: udp, dport: 53}\n',
+      'defaults: &d\n  direction: in\n  proto: tcp\nrules:\n  - *d\n  - <<: *d\n    dport: 22\n  -\n  - source: [10.0.0.0/8]\n',
+      'r: &r\n  - dport: 1\nrules: *r\n',
+      '# a comment\nrules:\n\n  # before\n  - ? dport\n    : 8080\n    source: &s 192.0.2.1\n    destination: *s\n',
+      'rules: []\n',
+      'rules:\n',
+    ];
+    const rests: PropertyKey[][] = [[]];
+    for (let i = 0; i < 5; i++) {
+      rests.push([i]);
+      for (const k of ['direction', 'dport', 'source', 'destination', 'comment', 'missing', '<<']) rests.push([i, k], [i, k, 0]);
+    }
+    let compared = 0;
+    for (const text of texts) {
+      const r = parseYamlFile('x.yaml', text);
+      if (!r.ok) throw new Error(`${text}: ${r.problems[0]!.message}`);
+      for (const prefix of [[], ['rules'], ['r'], ['missing']] as PropertyKey[][]) {
+        const below = r.parsed.below(prefix);
+        for (const rest of rests)
+          for (const key of [false, true]) {
+            expect(below.positionOf(rest, { key }), `${JSON.stringify(text)} ${[...prefix, ...rest].join('.')} key=${key}`).toEqual(
+              r.parsed.positionOf([...prefix, ...rest], { key }),
+            );
+            compared++;
+          }
+      }
+    }
+    expect(compared).toBe(texts.length * 4 * rests.length * 2);
+  });
 });
