@@ -2,12 +2,15 @@
 //    time and peak RSS, against ferm rendering the equivalent policy with
 //    `ferm --noexec --lines` (nothing is applied; its service is never enabled). Both run
 //    inside a namespace of our own, so even a mistake could not reach the host's firewall.
+//    With --against DIR, another build of gen-fw renders the same cases in the same rounds
+//    (a row each: this build against that one; at 1,000 services the target is ≤ 1.10×,
+//    issue 12's bound against the render it started from).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeBlocklist, writeFermConfig, writeHostConfig, writeServicesConfD } from './lib/gen.mjs';
 import { CLI, fmtInt, has, interleave, NODE, netnsAdd, netnsDel, stats, tempDir, timedProcess } from './lib/util.mjs';
 
-export async function benchRender({ quick, reps, log, root }) {
+export async function benchRender({ quick, reps, log, root, against }) {
   const haveFerm = await has('ferm');
   const cases = quick
     ? [{ services: 10 }, { services: 100 }, { services: 10, set: 1000 }]
@@ -28,11 +31,15 @@ export async function benchRender({ quick, reps, log, root }) {
         genArgs.push('--config', join(dir, 'gen-fw.yaml'));
       }
       const fermConf = writeFermConfig(dir, c.services, c.set ? 'lists/blocklist.txt' : undefined);
-      const variants = haveFerm ? ['gen-fw', 'ferm'] : ['gen-fw'];
+      const variants = [...(haveFerm ? ['gen-fw', 'ferm'] : ['gen-fw']), ...(against ? ['against'] : [])];
       const n = quick ? 1 : reps;
       const res = await interleave(n, variants, (v, i) => {
         const [cmd, args] =
-          v === 'gen-fw' ? wrap(NODE, [...genArgs, '--out', join(dir, `out${i}`)]) : wrap('ferm', ['--noexec', '--lines', fermConf]);
+          v === 'gen-fw'
+            ? wrap(NODE, [...genArgs, '--out', join(dir, `out${i}`)])
+            : v === 'against'
+              ? wrap(NODE, [against, ...genArgs.slice(1), '--out', join(dir, `against${i}`)])
+              : wrap('ferm', ['--noexec', '--lines', fermConf]);
         return timedProcess(cmd, args, { cwd: dir, maxBuffer: 1 << 30 });
       });
       const pick = (v) => ({
@@ -63,6 +70,20 @@ export async function benchRender({ quick, reps, log, root }) {
         ratio: f ? { kind: 'slower' } : undefined,
         target,
       });
+      if (against) {
+        const a = pick('against');
+        log(`  render ${c.services} services${c.set ? ` + ${c.set} set` : ''}: --against ${a.stats.median.toFixed(3)} s`);
+        rows.push({
+          group: '4',
+          what: 'render',
+          size,
+          subject: { label: 'gen-fw render', unit: 's', ...g },
+          baseline: { label: `the --against build (${against})`, unit: 's', ...a },
+          ratio: { kind: 'slower' },
+          target:
+            !quick && c.services === 1000 && !c.set ? { text: '≤ 1.10×', ok: (r) => (r === undefined ? undefined : r <= 1.1) } : undefined,
+        });
+      }
     }
     return rows;
   } finally {

@@ -5,6 +5,7 @@
 //   npm run bench                      full run (N = 5 repetitions; several minutes)
 //   npm run bench -- --quick           smoke mode: every measurement once, small sizes
 //   npm run bench -- --runs 7 --only apply,render --no-legacy --json out.json
+//   npm run bench -- --only render --against ../gen-fw-main   render against another build too
 //
 // Needs root for 1–3 (network namespaces; the root namespace's firewall is never
 // touched); render runs without. Exit 0 whatever the targets say (benchmarks are not
@@ -12,6 +13,7 @@
 import { execa } from 'execa';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { benchApply } from './apply.mjs';
 import { benchDrift } from './drift.mjs';
 import { benchPacket } from './packet.mjs';
@@ -20,7 +22,7 @@ import { renderTable, ratioOf, verdict } from './lib/table.mjs';
 import { CLI, cleanup, cleanupOnSignals } from './lib/util.mjs';
 
 const argv = process.argv.slice(2);
-const opts = { quick: false, runs: 5, only: ['apply', 'packet', 'drift', 'render'], legacy: true, json: undefined };
+const opts = { quick: false, runs: 5, only: ['apply', 'packet', 'drift', 'render'], legacy: true, json: undefined, against: undefined };
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
   if (a === '--quick') opts.quick = true;
@@ -28,11 +30,12 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--only') opts.only = String(argv[++i]).split(',');
   else if (a === '--no-legacy') opts.legacy = false;
   else if (a === '--json') opts.json = argv[++i];
+  else if (a === '--against') opts.against = argv[++i];
   else if (a === '-h' || a === '--help') {
     console.log(
       readFileSync(new URL(import.meta.url), 'utf8')
         .split('\n')
-        .slice(1, 12)
+        .slice(1, 13)
         .map((l) => l.replace(/^\/\/ ?/, ''))
         .join('\n'),
     );
@@ -44,6 +47,13 @@ for (let i = 0; i < argv.length; i++) {
 }
 if (!(opts.runs >= 1) || opts.only.some((m) => !['apply', 'packet', 'drift', 'render'].includes(m))) {
   console.error('bench: --runs takes a number ≥ 1, --only a list of apply,packet,drift,render');
+  process.exit(2);
+}
+// --against: another checkout of gen-fw, built; its CLI renders the same cases in the same rounds.
+const againstCli =
+  opts.against && [join(opts.against, 'dist/bin/gen-fw.js'), join(opts.against, 'dist/cli/main.js')].find((p) => existsSync(p));
+if (opts.against && !againstCli) {
+  console.error(`bench: --against ${opts.against}: no dist/bin/gen-fw.js or dist/cli/main.js there (build it first)`);
   process.exit(2);
 }
 if (!existsSync(CLI)) {
@@ -63,7 +73,7 @@ async function version(cmd, args) {
 }
 
 const legacyOk = opts.legacy && existsSync('/usr/sbin/iptables-legacy');
-const ctx = { quick: opts.quick, reps: opts.runs, log, root, backends: legacyOk ? ['nft', 'legacy'] : ['nft'] };
+const ctx = { quick: opts.quick, reps: opts.runs, log, root, backends: legacyOk ? ['nft', 'legacy'] : ['nft'], against: againstCli };
 const rows = [];
 const loads = [];
 let failed = false;
