@@ -1,7 +1,8 @@
 import type { Box } from './boxes.js';
 
-const BUCKET = 16n;
-const WIDE = 64n * BUCKET;
+/** Ports per bucket, and the widest port range that is put in buckets (wider ones are met by every rule). */
+const BUCKET = 16;
+const WIDE = 64 * BUCKET;
 
 /**
  * Boxes in the order they were added, found by destination port: a rule only meets the
@@ -11,7 +12,8 @@ const WIDE = 64n * BUCKET;
 export class BoxIndex<T extends { box: Box }> {
   private readonly all: T[] = [];
   private readonly wide: number[] = [];
-  private readonly buckets = new Map<bigint, number[]>();
+  /** By bucket number (a port / BUCKET: plain numbers, which a Map hashes far faster than bigints). */
+  private readonly buckets = new Map<number, number[]>();
 
   get size(): number {
     return this.all.length;
@@ -40,18 +42,21 @@ export class BoxIndex<T extends { box: Box }> {
     return out;
   }
 
-  private at(k: bigint): number[] {
+  private at(k: number): number[] {
     let list = this.buckets.get(k);
     if (!list) this.buckets.set(k, (list = []));
     return list;
   }
 }
 
-function bucketsOf(box: Box): bigint[] | undefined {
-  const keys: bigint[] = [];
-  for (const [a, b] of box.dport) {
+function bucketsOf(box: Box): number[] | undefined {
+  const keys: number[] = [];
+  for (const [from, to] of box.dport) {
+    // Ports are below 2^16: exact as numbers.
+    const a = Number(from);
+    const b = Number(to);
     if (b - a >= WIDE) return undefined;
-    for (let k = a / BUCKET; k <= b / BUCKET; k++) keys.push(k);
+    for (let k = Math.floor(a / BUCKET); k <= Math.floor(b / BUCKET); k++) keys.push(k);
   }
   return keys;
 }
