@@ -13,7 +13,7 @@
 import { execa } from 'execa';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { benchApply } from './apply.mjs';
 import { benchDrift } from './drift.mjs';
 import { benchPacket } from './packet.mjs';
@@ -30,7 +30,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--only') opts.only = String(argv[++i]).split(',');
   else if (a === '--no-legacy') opts.legacy = false;
   else if (a === '--json') opts.json = argv[++i];
-  else if (a === '--against') opts.against = argv[++i];
+  else if (a === '--against') opts.against = argv[++i] === undefined ? '' : resolve(argv[i]);
   else if (a === '-h' || a === '--help') {
     console.log(
       readFileSync(new URL(import.meta.url), 'utf8')
@@ -50,6 +50,10 @@ if (!(opts.runs >= 1) || opts.only.some((m) => !['apply', 'packet', 'drift', 're
   process.exit(2);
 }
 // --against: another checkout of gen-fw, built; its CLI renders the same cases in the same rounds.
+if (opts.against === '' || (opts.against !== undefined && !opts.only.includes('render'))) {
+  console.error('bench: --against takes the directory of another gen-fw build, and compares renders (--only must include render)');
+  process.exit(2);
+}
 const againstCli =
   opts.against && [join(opts.against, 'dist/bin/gen-fw.js'), join(opts.against, 'dist/cli/main.js')].find((p) => existsSync(p));
 if (opts.against && !againstCli) {
