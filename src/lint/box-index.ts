@@ -23,22 +23,23 @@ export class BoxIndex<T extends { box: Box }> {
     const i = this.all.push(item) - 1;
     const keys = bucketsOf(item.box);
     if (!keys) this.wide.push(i);
-    else for (const k of keys) this.at(k).push(i);
+    else for (let n = 0; n < keys.length; n++) this.at(keys[n]!).push(i);
   }
 
   /** The items whose ports may meet `box`'s, in the order they were added. */
   near(box: Box): T[] {
     const keys = bucketsOf(box);
     if (!keys) return this.all;
-    const idx = [...this.wide];
-    for (const k of keys) {
-      const list = this.buckets.get(k);
-      if (list) for (const i of list) idx.push(i);
+    const lists: number[][] = this.wide.length > 0 ? [this.wide] : [];
+    for (let n = 0; n < keys.length; n++) {
+      const list = this.buckets.get(keys[n]!);
+      if (list) lists.push(list);
     }
-    // A rule on several nearby ports is in several buckets: in order, each once.
-    idx.sort((a, b) => a - b);
+    // Each list is in order; merged, each item once (a rule on several nearby ports is in several buckets).
+    let idx: number[] = lists[0] ?? [];
+    for (let n = 1; n < lists.length; n++) idx = mergeSorted(idx, lists[n]!);
     const out: T[] = [];
-    for (let n = 0; n < idx.length; n++) if (n === 0 || idx[n] !== idx[n - 1]) out.push(this.all[idx[n]!]!);
+    for (let n = 0; n < idx.length; n++) out.push(this.all[idx[n]!]!);
     return out;
   }
 
@@ -49,12 +50,24 @@ export class BoxIndex<T extends { box: Box }> {
   }
 }
 
+/** Two ascending lists as one, each number once. */
+function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!;
+    if (out.length === 0 || out[out.length - 1] !== x) out.push(x);
+  }
+  return out;
+}
+
 function bucketsOf(box: Box): number[] | undefined {
   const keys: number[] = [];
-  for (const [from, to] of box.dport) {
+  for (let n = 0; n < box.dport.length; n++) {
     // Ports are below 2^16: exact as numbers.
-    const a = Number(from);
-    const b = Number(to);
+    const a = Number(box.dport[n]![0]);
+    const b = Number(box.dport[n]![1]);
     if (b - a >= WIDE) return undefined;
     for (let k = Math.floor(a / BUCKET); k <= Math.floor(b / BUCKET); k++) keys.push(k);
   }

@@ -12,14 +12,20 @@ export type Box = Record<Dim, IntervalSet>;
 export function boxesMeet(a: Box, b: Box): boolean {
   // Destination ports first: where rules differ most (a thousand services on a thousand ports).
   if (!meets(a.dport, b.dport)) return false;
-  for (const d of DIMS) if (d !== 'dport' && (a[d] === b[d] ? a[d].length === 0 : !meets(a[d], b[d]))) return false;
+  for (let k = 0; k < DIMS.length; k++) {
+    const d = DIMS[k]!;
+    if (d !== 'dport' && (a[d] === b[d] ? a[d].length === 0 : !meets(a[d], b[d]))) return false;
+  }
   return true;
 }
 
 export function intersectBox(a: Box, b: Box): Box | undefined {
   if (!boxesMeet(a, b)) return undefined;
   const out = {} as Box;
-  for (const d of DIMS) out[d] = a[d] === b[d] ? a[d] : intersect(a[d], b[d]);
+  for (let k = 0; k < DIMS.length; k++) {
+    const d = DIMS[k]!;
+    out[d] = a[d] === b[d] ? a[d] : intersect(a[d], b[d]);
+  }
   return out;
 }
 
@@ -32,7 +38,8 @@ export function subtractBox(a: Box, b: Box): Box[] {
   const out: Box[] = [];
   // Copied only when a dimension narrows: b usually covers a on all but one or two.
   let inside = a;
-  for (const d of DIMS) {
+  for (let k = 0; k < DIMS.length; k++) {
+    const d = DIMS[k]!;
     if (a[d] === b[d]) continue;
     const outside = subtract(a[d], b[d]);
     if (isEmpty(outside)) continue;
@@ -45,5 +52,11 @@ export function subtractBox(a: Box, b: Box): Box[] {
 
 /** Boxes \ b, for a list of disjoint boxes. */
 export function subtractFromAll(boxes: readonly Box[], b: Box): Box[] {
-  return boxes.flatMap((x) => subtractBox(x, b));
+  if (boxes.length === 1) return subtractBox(boxes[0]!, b);
+  const out: Box[] = [];
+  for (let i = 0; i < boxes.length; i++) {
+    const left = subtractBox(boxes[i]!, b);
+    for (let j = 0; j < left.length; j++) out.push(left[j]!);
+  }
+  return out;
 }

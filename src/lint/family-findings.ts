@@ -13,8 +13,17 @@ const protosOf = (proto: string): Proto[] => (proto === 'all' ? ['tcp', 'udp'] :
 
 /** Sorted, with overlapping and adjacent ranges merged. */
 function merged(ranges: readonly (readonly [number, number])[]): Ports {
+  let sorted = ranges;
+  for (let i = 1; i < ranges.length; i++)
+    if (ranges[i]![0] < ranges[i - 1]![0]) {
+      sorted = [...ranges].sort((x, y) => x[0] - y[0]);
+      break;
+    }
+  // Indexed, no destructuring: see intervals.ts on iterators.
   const out: [number, number][] = [];
-  for (const [a, b] of [...ranges].sort((x, y) => x[0] - y[0])) {
+  for (let i = 0; i < sorted.length; i++) {
+    const a = sorted[i]![0];
+    const b = sorted[i]![1];
     const last = out[out.length - 1];
     if (last && a <= last[1] + 1) last[1] = Math.max(last[1], b);
     else out.push([a, b]);

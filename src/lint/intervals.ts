@@ -2,6 +2,11 @@
  * Sets of integers as sorted, disjoint, inclusive spans: addresses (as bigints), ports,
  * protocol numbers and interface classes all reduce to these, so one exact algebra decides
  * every match.
+ *
+ * The loops here index their arrays and never destructure a span: a render runs this code
+ * mostly in V8's interpreter (src/cli/v8-tuning.ts), where `for...of` and `const [a, b] =`
+ * allocate an iterator and a result per step — half of what lint allocated at 1,000
+ * services.
  */
 export type Span = readonly [bigint, bigint];
 export type IntervalSet = readonly Span[];
@@ -22,15 +27,22 @@ const fitted = <T>(items: T[]): T[] => (items.length < 16 ? items.slice() : item
 
 /** Sorted, with overlapping and adjacent spans merged. */
 export function normalise(spans: readonly Span[]): IntervalSet {
-  const sorted = [...spans].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  const sorted = inOrder(spans) ? spans : [...spans].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
   const out: [bigint, bigint][] = [];
-  for (const [a, b] of sorted) {
+  for (let i = 0; i < sorted.length; i++) {
+    const s = sorted[i]!;
     const last = out[out.length - 1];
-    if (last && a <= last[1] + 1n) {
-      if (b > last[1]) last[1] = b;
-    } else out.push([a, b]);
+    if (last && s[0] <= last[1] + 1n) {
+      if (s[1] > last[1]) last[1] = s[1];
+    } else out.push([s[0], s[1]]);
   }
   return fitted(out);
+}
+
+/** Already sorted by start (most lists are): no copy to sort. */
+function inOrder(spans: readonly Span[]): boolean {
+  for (let i = 1; i < spans.length; i++) if (spans[i]![0] < spans[i - 1]![0]) return false;
+  return true;
 }
 
 export function union(...sets: IntervalSet[]): IntervalSet {
@@ -50,12 +62,12 @@ export function intersect(x: IntervalSet, y: IntervalSet): IntervalSet {
   let i = 0;
   let j = 0;
   while (i < x.length && j < y.length) {
-    const [a1, b1] = x[i]!;
-    const [a2, b2] = y[j]!;
-    const a = a1 > a2 ? a1 : a2;
-    const b = b1 < b2 ? b1 : b2;
+    const s = x[i]!;
+    const t = y[j]!;
+    const a = s[0] > t[0] ? s[0] : t[0];
+    const b = s[1] < t[1] ? s[1] : t[1];
     if (a <= b) out.push([a, b]);
-    if (b1 < b2) i++;
+    if (s[1] < t[1]) i++;
     else j++;
   }
   return fitted(out);
@@ -63,9 +75,12 @@ export function intersect(x: IntervalSet, y: IntervalSet): IntervalSet {
 
 export function subtract(x: IntervalSet, y: IntervalSet): IntervalSet {
   const out: Span[] = [];
-  for (const [a0, b] of x) {
-    let a = a0;
-    for (const [c, d] of y) {
+  for (let i = 0; i < x.length; i++) {
+    let a = x[i]![0];
+    const b = x[i]![1];
+    for (let j = 0; j < y.length; j++) {
+      const c = y[j]![0];
+      const d = y[j]![1];
       if (d < a || c > b) continue;
       if (c > a) out.push([a, c - 1n]);
       a = d + 1n;
@@ -83,10 +98,10 @@ export function meets(x: IntervalSet, y: IntervalSet): boolean {
   let i = 0;
   let j = 0;
   while (i < x.length && j < y.length) {
-    const [a1, b1] = x[i]!;
-    const [a2, b2] = y[j]!;
-    if ((a1 > a2 ? a1 : a2) <= (b1 < b2 ? b1 : b2)) return true;
-    if (b1 < b2) i++;
+    const s = x[i]!;
+    const t = y[j]!;
+    if ((s[0] > t[0] ? s[0] : t[0]) <= (s[1] < t[1] ? s[1] : t[1])) return true;
+    if (s[1] < t[1]) i++;
     else j++;
   }
   return false;

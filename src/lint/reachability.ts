@@ -115,17 +115,20 @@ function decide(
 ): RuleReach {
   const hints = opts.hints;
   let left: Box[] = [box];
-  const takers: Taker[] = [];
+  // Indexed loops, and arrays made only once a rule meets: most earlier rules never do (see intervals.ts on iterators).
+  let takers: Taker[] | undefined;
   let firstTaken: Box[] | undefined;
   let witnessTaker: Taker | undefined;
-  for (const e of earlier) {
-    const taken = left.flatMap((b) => {
-      const x = intersectBox(b, e.box);
-      return x ? [x] : [];
-    });
-    if (taken.length === 0) continue;
+  for (let k = 0; k < earlier.length; k++) {
+    const e = earlier[k]!;
+    let taken: Box[] | undefined;
+    for (let n = 0; n < left.length; n++) {
+      const x = intersectBox(left[n]!, e.box);
+      if (x) (taken ??= []).push(x);
+    }
+    if (!taken) continue;
     const t = { rule: e.rule, verdict: e.verdict };
-    takers.push(t);
+    (takers ??= []).push(t);
     if (!firstTaken) {
       firstTaken = taken;
       witnessTaker = t;
