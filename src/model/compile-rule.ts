@@ -145,15 +145,17 @@ function protoArgs(proto: RuleSpec['proto']): string[] {
 
 function product<T>(lists: T[][][]): T[][] {
   let acc: T[][] = [[]];
-  for (const list of lists) {
+  // Indexed loops: this runs for every rule, mostly in V8's interpreter (see src/lint/intervals.ts).
+  for (let l = 0; l < lists.length; l++) {
+    const list = lists[l]!;
     // Most lists are one choice (often an empty one): append it, no copies.
     if (list.length === 1) {
       const only = list[0]!;
-      if (only.length > 0) for (const a of acc) a.push(...only);
+      if (only.length > 0) for (let i = 0; i < acc.length; i++) acc[i]!.push(...only);
       continue;
     }
     const next: T[][] = [];
-    for (const a of acc) for (const b of list) next.push([...a, ...b]);
+    for (let i = 0; i < acc.length; i++) for (let j = 0; j < list.length; j++) next.push([...acc[i]!, ...list[j]!]);
     acc = next;
   }
   return acc;

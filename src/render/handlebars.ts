@@ -12,10 +12,13 @@ import { commentText, shellQuote } from './shell-quote.js';
 
 /** `iptables [-t table] -A chain args...`, every word shell-quoted. */
 export function iptablesCommand(rule: IptRule): string {
+  // One array of the words, quoted as they go in (no spread, no map: see src/lint/intervals.ts on the interpreter).
   const words = [rule.family === 4 ? 'iptables' : 'ip6tables'];
-  if (rule.table !== 'filter') words.push('-t', rule.table);
-  words.push('-A', rule.chain, ...rule.args);
-  return words.map(shellQuote).join(' ');
+  if (rule.table !== 'filter') words.push('-t', shellQuote(rule.table));
+  words.push('-A', shellQuote(rule.chain));
+  const args = rule.args;
+  for (let i = 0; i < args.length; i++) words.push(shellQuote(args[i]!));
+  return words.join(' ');
 }
 
 const helpers = {

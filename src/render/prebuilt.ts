@@ -20,7 +20,8 @@ export function restoreWord(word: string): string {
  */
 export function ruleRecord(rule: IptRule, fragment: string): string {
   const words = ['R', String(rule.family), rule.table, fragment, '-A', rule.chain];
-  for (const a of rule.args) words.push(restoreWord(a));
+  const args = rule.args;
+  for (let i = 0; i < args.length; i++) words.push(restoreWord(args[i]!));
   return words.join(' ');
 }
 
