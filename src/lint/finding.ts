@@ -1,3 +1,4 @@
+import { localeOrder } from '../shared/locale-order.js';
 import type { Place } from './places.js';
 
 export type FindingKind = 'shadowed' | 'redundant' | 'exposed' | 'ssh-unlimited' | 'one-family' | 'notrack-overlap';
@@ -13,14 +14,11 @@ export interface Finding {
   witness?: string;
 }
 
-/** String.prototype.localeCompare's order, without building it anew for each comparison. */
-const collator = new Intl.Collator();
-
 export function byPlace(a: Finding, b: Finding): number {
   return (
-    collator.compare(a.at.file, b.at.file) ||
+    localeOrder(a.at.file, b.at.file) ||
     (a.at.line ?? 0) - (b.at.line ?? 0) ||
     (a.at.col ?? 0) - (b.at.col ?? 0) ||
-    a.kind.localeCompare(b.kind)
+    localeOrder(a.kind, b.kind)
   );
 }

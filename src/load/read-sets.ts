@@ -1,6 +1,7 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Problem } from '../errors.js';
+import { localeOrder } from '../shared/locale-order.js';
 import type { HostConfig } from '../validate/schema.js';
 import { ValueError, parseAddress, type Address } from '../validate/values.js';
 import { displayPath } from './read-inputs.js';
@@ -71,7 +72,7 @@ export async function readSets(
   const base = configPath ? dirname(resolve(configPath)) : process.cwd();
   const sets = new Map<string, SetFile>();
   const problems: Problem[] = [];
-  for (const [name, def] of Object.entries(host.sets).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [name, def] of Object.entries(host.sets).sort(([a], [b]) => localeOrder(a, b))) {
     if (only && !only.includes(name)) continue;
     let r = read.get(name);
     if (!r) read.set(name, (r = await readSet(host, base, name, def)));

@@ -1,3 +1,4 @@
+import { localeOrder } from '../shared/locale-order.js';
 import type { Config } from '../validate/validate-config.js';
 import type { Address } from '../validate/values.js';
 import { compileBaseWithStretches } from './compile-base.js';
@@ -59,7 +60,7 @@ export function compileRulesetStream(config: Config, namedSets: ReadonlyMap<stri
     fragments: fragments(),
     rest() {
       complete();
-      return { base, sets: [...sets.sets.values()].sort((a, b) => a.name.localeCompare(b.name)) };
+      return { base, sets: [...sets.sets.values()].sort((a, b) => localeOrder(a.name, b.name)) };
     },
     dispatch() {
       complete();
