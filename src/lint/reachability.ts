@@ -137,9 +137,16 @@ function decide(
     if (left.length === 0) {
       return { rule: pr, verdict, reachable: false, takers, witness: pickAwayFrom(firstTaken, maybe(), u, hints), witnessTaker };
     }
-    if (left.length > MAX_PIECES) return { rule: pr, verdict, reachable: true, takers: NONE };
+    if (left.length > MAX_PIECES) return { rule: pr, verdict, reachable: true, takers: NONE, witness: undefined, witnessTaker: undefined };
   }
-  return { rule: pr, verdict, reachable: true, takers: NONE, witness: opts.witnesses ? pickAwayFrom(left, maybe(), u, hints) : undefined };
+  return {
+    rule: pr,
+    verdict,
+    reachable: true,
+    takers: NONE,
+    witness: opts.witnesses ? pickAwayFrom(left, maybe(), u, hints) : undefined,
+    witnessTaker: undefined,
+  };
 }
 
 /** A packet from `boxes`, outside the rules lint could not read when there is one. */

@@ -59,7 +59,8 @@ export function everything(u: Universe, realOnly: boolean): Box {
 export function readRule(args: readonly string[], u: Universe, realOnly: boolean): ReadRule {
   const box = everything(u, false);
   const named = { src: false, dst: false };
-  const r: ReadRule = { box, understood: true, opaque: false, matchesNothing: false, named };
+  // Every field from the start (verdict and jump too): one shape for every rule read.
+  const r: ReadRule = { box, verdict: undefined, jump: undefined, understood: true, opaque: false, matchesNothing: false, named };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     // Each option's value is the next argument (read with args[++i]); no closure per argument.

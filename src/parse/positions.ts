@@ -44,7 +44,7 @@ export interface Recorder {
 const NO_CHILDREN = Object.freeze([]) as unknown as Frame[];
 
 export function recorder(text: string): Recorder {
-  const top: Frame = { start: 0, end: text.length, kind: null, children: [], size: 0 };
+  const top: Frame = { start: 0, end: text.length, kind: null, value: undefined, children: [], size: 0, keys: undefined };
   const stack: Frame[] = [top];
   const anchors = new Map<string, number>();
   // Without a "*" the text has no alias, and every node stands for itself: sizes need no counting.
@@ -54,7 +54,16 @@ export function recorder(text: string): Recorder {
   return {
     listener(event, state) {
       if (event === 'open') {
-        stack.push({ start: state.position, end: state.position, kind: null, children: NO_CHILDREN, size: 1 });
+        // Every field from the start: one shape for every node.
+        stack.push({
+          start: state.position,
+          end: state.position,
+          kind: null,
+          value: undefined,
+          children: NO_CHILDREN,
+          size: 1,
+          keys: undefined,
+        });
         return;
       }
       const f = stack.pop()!;
@@ -155,14 +164,17 @@ function mappingKeys(text: string, mapping: Frame): Map<string, Step> {
   return keys;
 }
 
+/** No place: one object for every step that finds nothing. */
+const NOWHERE: Step = Object.freeze({ key: undefined, value: undefined });
+
 function step(text: string, parent: Frame | undefined, key: PropertyKey): Step {
-  if (!parent) return {};
+  if (!parent) return NOWHERE;
   if (parent.kind === 'sequence') {
     const item = typeof key === 'number' ? parent.children[key] : undefined;
-    return { value: item };
+    return { key: undefined, value: item };
   }
-  if (parent.kind !== 'mapping') return {};
-  return mappingKeys(text, parent).get(String(key)) ?? {};
+  if (parent.kind !== 'mapping') return NOWHERE;
+  return mappingKeys(text, parent).get(String(key)) ?? NOWHERE;
 }
 
 /**
@@ -186,7 +198,7 @@ export interface Walked {
 }
 
 export function walkTo(text: string, lineStarts: () => number[], root: Frame | undefined, path: readonly PropertyKey[]): Walked {
-  const prefix: Step[] = [{ value: root }];
+  const prefix: Step[] = [{ key: undefined, value: root }];
   for (const p of path) prefix.push(step(text, prefix[prefix.length - 1]!.value, p));
   const at = (f: Frame) => lineCol(lineStarts(), contentStart(text, f.start));
   return {
