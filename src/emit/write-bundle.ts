@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fchmodSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { EnvironmentError, ExitError } from '../errors.js';
 import { sha256 } from '../shared/hash.js';
 import type { Bundle, BundleSink } from '../render/bundle.js';
@@ -123,6 +123,11 @@ export async function writeBundle(bundle: Bundle, outDir: string, keep: Protecte
   return out;
 }
 
+/** writeFileSync's loop without its options handling: write(2) may write less than asked. */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
+}
+
 /** Larger files are converted, hashed and written a slice at a time: no second full copy. */
 const SLICE = 1 << 20;
 
@@ -139,8 +144,9 @@ function stagingSink(dir: string): { sink: BundleSink; manifest(): string | unde
   let files = 0;
   const sink: BundleSink = {
     add(path, content, mode) {
-      const target = join(dir, path);
-      const parent = dirname(target);
+      // Render's own relative names: joined and cut by hand (path.join and dirname normalise, at a cost per file).
+      const target = `${dir}/${path}`;
+      const parent = target.slice(0, target.lastIndexOf('/'));
       if (!made.has(parent)) {
         mkdirSync(parent, { recursive: true });
         made.add(parent);
@@ -151,7 +157,7 @@ function stagingSink(dir: string): { sink: BundleSink; manifest(): string | unde
         if (content.length <= SLICE) {
           const bytes = Buffer.from(content, 'utf8');
           sum = sha256(bytes);
-          writeFileSync(fd, bytes);
+          writeAll(fd, bytes);
         } else {
           const hash = createHash('sha256');
           for (let at = 0; at < content.length;) {
@@ -161,7 +167,7 @@ function stagingSink(dir: string): { sink: BundleSink; manifest(): string | unde
             if (next >= 0xdc00 && next <= 0xdfff) end--;
             const bytes = Buffer.from(content.slice(at, end), 'utf8');
             hash.update(bytes);
-            writeFileSync(fd, bytes);
+            writeAll(fd, bytes);
             at = end;
           }
           sum = hash.digest('hex');
