@@ -33,6 +33,12 @@ function holds(ports: readonly PortRange[] | undefined, port: number): boolean {
   for (let i = 0; i < ports.length; i++) if (ports[i]!.from <= port && port <= ports[i]!.to) return true;
   return false;
 }
+/** Whether `ports` hold any WELL_KNOWN port (asked of every inbound accept; no closure per rule). */
+function holdsWellKnown(ports: readonly PortRange[] | undefined): boolean {
+  for (let i = 0; i < WELL_KNOWN.length; i++) if (holds(ports, WELL_KNOWN[i]!.port)) return true;
+  return false;
+}
+
 const protoHolds = (proto: RuleConfig['proto'], want: 'tcp' | 'udp') => proto === 'all' || proto === want;
 
 /** exposed: an inbound accept from anywhere that takes a well-known database or admin port. */
@@ -45,7 +51,7 @@ export function exposedFindings(
   for (const s of services) {
     s.rules.forEach((rule, i) => {
       if ((rule.direction !== 'in' && rule.direction !== 'docker') || rule.action !== 'accept') return;
-      if (!WELL_KNOWN.some((w) => holds(rule.dport, w.port))) return;
+      if (!holdsWellKnown(rule.dport)) return;
       const world = worldSource(rule.source);
       if (!world || isUnreachable(s.name, i)) return;
       const hits = WELL_KNOWN.flatMap((w) =>

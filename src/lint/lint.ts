@@ -42,7 +42,9 @@ function unreachableGroups(ruleset: Kept): Map<string, RuleReach[]> {
   // null: some action rule of the group is reachable.
   const groups = new Map<string, RuleReach[] | null>();
   for (const path of pathsOf(ruleset)) {
-    for (const r of analysePath(path, { sets }).reach) {
+    const reach = analysePath(path, { sets }).reach;
+    for (let i = 0; i < reach.length; i++) {
+      const r = reach[i]!;
       const list = groups.get(r.rule.group);
       if (r.reachable) groups.set(r.rule.group, null);
       else if (list === undefined) groups.set(r.rule.group, [r]);

@@ -52,12 +52,16 @@ const portsText = (set: IntervalSet) => set.map(([a, b]) => (a === b ? `${a}` : 
  */
 export function notrackFindings(services: readonly Service[], places: Places): Finding[] {
   const out: Finding[] = [];
-  const tracked = services.flatMap((s) =>
-    s.rules.flatMap((rule, index) => (rule.direction === 'in' && rule.action === 'accept' && !rule.notrack ? [{ s, rule, index }] : [])),
-  );
+  // Listed when the first notrack rule is met (most configs have none).
+  let trackedList: { s: Service; rule: Service['rules'][number]; index: number }[] | undefined;
+  const trackedRules = () =>
+    (trackedList ??= services.flatMap((s) =>
+      s.rules.flatMap((rule, index) => (rule.direction === 'in' && rule.action === 'accept' && !rule.notrack ? [{ s, rule, index }] : [])),
+    ));
   for (const s of services) {
     s.rules.forEach((rule, i) => {
       if (!rule.notrack || rule.direction !== 'in') return;
+      const tracked = trackedRules();
       const mine = portSet(rule);
       const proto = rule.proto as Proto;
       const others = tracked.filter(

@@ -86,13 +86,16 @@ export function analysePath(path: Path, opts: AnalyseOptions): { universe: Unive
   const reach: RuleReach[] = [];
   /** Loopback: it takes every packet on lo, which is never what a service rule is about; not named unless it takes all. */
   const quiet: Quiet[] = [];
-  for (const pr of path.rules) {
+  const rules = path.rules;
+  for (let r = 0; r < rules.length; r++) {
+    const pr = rules[r]!;
     const earlierView = readRule(pr.rule.args, u, false);
     if (earlierView.matchesNothing) continue;
     const verdict = earlierView.verdict;
     if (pr.origin.kind === 'service' && verdict && verdict !== 'return' && !earlierView.opaque) {
       const box = subjectBox(earlierView, u);
-      const away = quiet.reduce<Box[]>((left, q) => (left.length === 1 ? q.takeFrom(left[0]!) : subtractFromAll(left, q.box)), [box]);
+      let away: Box[] = [box];
+      for (let q = 0; q < quiet.length; q++) away = away.length === 1 ? quiet[q]!.takeFrom(away[0]!) : subtractFromAll(away, quiet[q]!.box);
       const subject = away.length === 1 ? away[0]! : box;
       reach.push(decide(pr, verdict, subject, takers.near(subject), () => maybe.near(subject).map((m) => m.box), u, opts));
     }
