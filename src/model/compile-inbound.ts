@@ -6,9 +6,16 @@ import type { Guard, InboundChain, IptRule } from './types.js';
 
 /** Sorted, with overlapping and adjacent ranges merged. */
 export function mergeRanges(ranges: readonly PortRange[]): PortRange[] {
-  const sorted = [...ranges].sort((a, b) => a.from - b.from || a.to - b.to);
+  // Copied to be sorted only when out of order (most lists are in order); indexed: see src/lint/intervals.ts.
+  let sorted = ranges;
+  for (let i = 1; i < ranges.length; i++)
+    if (ranges[i]!.from < ranges[i - 1]!.from || (ranges[i]!.from === ranges[i - 1]!.from && ranges[i]!.to < ranges[i - 1]!.to)) {
+      sorted = [...ranges].sort((a, b) => a.from - b.from || a.to - b.to);
+      break;
+    }
   const out: PortRange[] = [];
-  for (const r of sorted) {
+  for (let i = 0; i < sorted.length; i++) {
+    const r = sorted[i]!;
     const last = out[out.length - 1];
     if (last && r.from <= last.to + 1) last.to = Math.max(last.to, r.to);
     else out.push({ ...r });
@@ -26,11 +33,15 @@ export function guardMatch(g: Guard): string[] {
   return slots <= MULTIPORT_SLOTS ? [...proto, '-m', 'multiport', '--dports', g.ports.map(portText).join(',')] : proto;
 }
 
+/** The guards' protocols, in the order of their jumps. */
+const GUARD_PROTOS = ['tcp', 'udp', 'icmp', 'ipv6-icmp'] as const;
+
 /** One guard per protocol the rules use, or a single one for all when any rule is `proto: all`. */
 export function guardsOf(rules: readonly Pick<RuleConfig, 'proto' | 'dport'>[]): Guard[] {
   if (rules.some((r) => r.proto === 'all')) return [{ proto: 'all' }];
   const guards: Guard[] = [];
-  for (const proto of ['tcp', 'udp', 'icmp', 'ipv6-icmp'] as const) {
+  for (let p = 0; p < GUARD_PROTOS.length; p++) {
+    const proto = GUARD_PROTOS[p]!;
     const mine = rules.filter((r) => r.proto === proto);
     if (mine.length === 0) continue;
     const anyPort = mine.some((r) => !r.dport);
