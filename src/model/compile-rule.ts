@@ -165,7 +165,8 @@ function product<T>(lists: T[][][]): T[][] {
 export function compileRule(spec: RuleSpec, families: Family[], sets: SetRegistry): IptRule[] {
   const out: IptRule[] = [];
   const table = spec.table ?? 'filter';
-  for (const family of families) {
+  for (let f = 0; f < families.length; f++) {
+    const family = families[f]!;
     const combos = product<string>([
       spec.inInterface ? [['-i', spec.inInterface]] : [[]],
       spec.outInterface ? [['-o', spec.outInterface]] : [[]],
@@ -178,7 +179,8 @@ export function compileRule(spec: RuleSpec, families: Family[], sets: SetRegistr
     ]);
     const comment = ['-m', 'comment', '--comment', spec.comment];
     const push = (args: string[]) => out.push({ family, table, chain: spec.chain, args });
-    for (const m of combos) {
+    for (let c = 0; c < combos.length; c++) {
+      const m = combos[c]!;
       if (spec.log) {
         push([
           ...m,

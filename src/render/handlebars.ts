@@ -13,11 +13,17 @@ import { commentText, shellQuote } from './shell-quote.js';
 /** `iptables [-t table] -A chain args...`, every word shell-quoted. */
 export function iptablesCommand(rule: IptRule): string {
   // One array of the words, quoted as they go in (no spread, no map: see src/lint/intervals.ts on the interpreter).
-  const words = [rule.family === 4 ? 'iptables' : 'ip6tables'];
-  if (rule.table !== 'filter') words.push('-t', shellQuote(rule.table));
-  words.push('-A', shellQuote(rule.chain));
   const args = rule.args;
-  for (let i = 0; i < args.length; i++) words.push(shellQuote(args[i]!));
+  const head = rule.table !== 'filter' ? 5 : 3;
+  const words = new Array<string>(head + args.length);
+  words[0] = rule.family === 4 ? 'iptables' : 'ip6tables';
+  if (head === 5) {
+    words[1] = '-t';
+    words[2] = shellQuote(rule.table);
+  }
+  words[head - 2] = '-A';
+  words[head - 1] = shellQuote(rule.chain);
+  for (let i = 0; i < args.length; i++) words[head + i] = shellQuote(args[i]!);
   return words.join(' ');
 }
 

@@ -19,9 +19,16 @@ export function restoreWord(word: string): string {
  * a concatenation as a rope of its pieces, several times the size of the text.
  */
 export function ruleRecord(rule: IptRule, fragment: string): string {
-  const words = ['R', String(rule.family), rule.table, fragment, '-A', rule.chain];
+  // Made to its size once (no regrowth while pushing): one per rule of every fragment.
   const args = rule.args;
-  for (let i = 0; i < args.length; i++) words.push(restoreWord(args[i]!));
+  const words = new Array<string>(6 + args.length);
+  words[0] = 'R';
+  words[1] = String(rule.family);
+  words[2] = rule.table;
+  words[3] = fragment;
+  words[4] = '-A';
+  words[5] = rule.chain;
+  for (let i = 0; i < args.length; i++) words[6 + i] = restoreWord(args[i]!);
   return words.join(' ');
 }
 
