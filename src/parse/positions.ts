@@ -199,20 +199,30 @@ export interface Walked {
 
 export function walkTo(text: string, lineStarts: () => number[], root: Frame | undefined, path: readonly PropertyKey[]): Walked {
   const prefix: Step[] = [{ key: undefined, value: root }];
-  for (const p of path) prefix.push(step(text, prefix[prefix.length - 1]!.value, p));
+  for (let i = 0; i < path.length; i++) prefix.push(step(text, prefix[prefix.length - 1]!.value, path[i]!));
   const at = (f: Frame) => lineCol(lineStarts(), contentStart(text, f.start));
+  /** The place the last step gives, or the nearest one before it that has one (see positionIn). */
+  const placeOf = (steps: readonly Step[]): Position | undefined => {
+    for (let n = steps.length - 1; n >= 0; n--) {
+      const s = steps[n]!;
+      if (s.value && !isEmpty(text, s.value)) return at(s.value);
+      if (s.key) return at(s.key);
+    }
+    return undefined;
+  };
   return {
     positionOf(rest, key) {
-      const steps = rest.length === 0 ? prefix : [...prefix];
-      for (const p of rest) steps.push(step(text, steps[steps.length - 1]!.value, p));
-      const last = steps[steps.length - 1]!;
-      if (key && last.key) return at(last.key);
-      for (let n = steps.length - 1; n >= 0; n--) {
-        const s = steps[n]!;
-        if (s.value && !isEmpty(text, s.value)) return at(s.value);
-        if (s.key) return at(s.key);
+      // The steps below the prefix only (the prefix is walked once, and not copied for each path).
+      const tail: Step[] = [];
+      let parent = prefix[prefix.length - 1]!.value;
+      for (let i = 0; i < rest.length; i++) {
+        const s = step(text, parent, rest[i]!);
+        tail.push(s);
+        parent = s.value;
       }
-      return undefined;
+      const last = tail.length > 0 ? tail[tail.length - 1]! : prefix[prefix.length - 1]!;
+      if (key && last.key) return at(last.key);
+      return placeOf(tail) ?? placeOf(prefix);
     },
   };
 }
