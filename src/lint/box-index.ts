@@ -23,7 +23,12 @@ export class BoxIndex<T extends { box: Box }> {
     const i = this.all.push(item) - 1;
     const keys = bucketsOf(item.box);
     if (!keys) this.wide.push(i);
-    else for (let n = 0; n < keys.length; n++) this.at(keys[n]!).push(i);
+    else
+      for (let n = 0; n < keys.length; n++) {
+        // Once per bucket, even for a box with two spans there (--dports 22,25): each list holds each item once.
+        const list = this.at(keys[n]!);
+        if (list[list.length - 1] !== i) list.push(i);
+      }
   }
 
   /** The items whose ports may meet `box`'s, in the order they were added. */
