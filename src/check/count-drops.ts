@@ -20,6 +20,8 @@ const DROPS = new Set(DROP_TARGETS);
 const SERVICE_NAME = /^[a-z0-9][a-z0-9_-]{0,21}$/;
 const COUNTERS = /^\[(\d+):\d+\][ \t]+/;
 const COMMENT = /[ \t]--comment[ \t]+("(?:[^"\\]|\\.)*"|[^ \t]+)/;
+/** A rule line that ends in its target: `... -j WORD` (iptables-save prints the target last). */
+const END_TARGET = /[ \t]-j[ \t]+([^ \t"]+)$/;
 
 /** The comment (unquoted as iptables-save quotes it) and the rule without it. */
 function splitComment(rule: string): { comment: string; rest: string } {
@@ -36,6 +38,11 @@ function splitComment(rule: string): { comment: string; rest: string } {
  */
 export function classifyRule(chain: string, rule: string): Omit<DropCount, 'packets'> | undefined {
   if (!rule.includes('--comment')) return undefined;
+  // Most rules accept. A line whose one "-j" is its last word but one names a target that,
+  // when neither a drop nor an audit, is never counted: no comment unquoted, no line split
+  // (as runtime/check-counters.awk skips them; the same answer for every line).
+  const end = END_TARGET.exec(rule);
+  if (end && rule.indexOf('-j') === rule.lastIndexOf('-j') && !DROPS.has(end[1]!) && !AUDIT_TARGETS.includes(end[1]!)) return undefined;
   const { comment, rest } = splitComment(rule);
   if (comment === '') return undefined;
   const words = rest.split(/[ \t]+/);
