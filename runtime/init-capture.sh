@@ -196,11 +196,13 @@ gfw_guard_path() { # dir
   mkdir -p "$1/bin" || die 3 "cannot create $1/bin; nothing was changed"
   for gfw_n in $GFW_DIRECT_NAMES; do
     # shellcheck disable=SC2016 # the $ are the wrapper's
-    if ! printf '#!/bin/sh\necho "$0" >> "$GFW_DIRECT_MARK"\necho "iptables-init: ${0##*/} was called directly in a fragment: refused" >&2\nexit 1\n' > "$1/bin/$gfw_n" ||
-      ! chmod 0755 "$1/bin/$gfw_n"; then
+    printf '#!/bin/sh\necho "$0" >> "$GFW_DIRECT_MARK"\necho "iptables-init: ${0##*/} was called directly in a fragment: refused" >&2\nexit 1\n' > "$1/bin/$gfw_n" ||
       die 3 "cannot write $1/bin/$gfw_n (is its file system full?); nothing was changed"
-    fi
   done
+  # One chmod for all of them (a process each cost a small apply ~15 ms); the names are plain words.
+  # shellcheck disable=SC2086 # GFW_DIRECT_NAMES: one word per name
+  (cd "$1/bin" && exec chmod 0755 -- $GFW_DIRECT_NAMES) ||
+    die 3 "cannot make the wrappers in $1/bin executable; nothing was changed"
   GFW_DIRECT_MARK=$1/direct
   export GFW_DIRECT_MARK
   PATH=$1/bin:$PATH
